@@ -1,0 +1,206 @@
+"""The command line of DESIGN.md (a contract: scripts and tests depend on it).
+
+This is one of the two places that build objects (the other is the window).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from . import __version__
+from .core.errors import RepoWikiError, ServiceError
+from .settings import Settings, default_home, prepare_home
+
+
+def _common(p: argparse.ArgumentParser, top: bool) -> None:
+    default = None if top else argparse.SUPPRESS
+    p.add_argument("--home", default=default, metavar="DIR",
+                   help="the data dir (default: $REPOWIKI_HOME or ~/.local/share/repowiki)")
+    p.add_argument("--redis-url", default=default, metavar="URL",
+                   help="use this Redis instead of the bundled one (redis://:PASSWORD@HOST:PORT)")
+    p.add_argument("-v", "--verbose", action="store_true", default=False if top else argparse.SUPPRESS)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="repowiki", description="An offline wiki and chat for a code ZIP.")
+    parser.add_argument("--version", action="version", version=f"repowiki {__version__}")
+    _common(parser, top=True)
+    sub = parser.add_subparsers(dest="command")
+
+    def cmd(name, func, help_):
+        p = sub.add_parser(name, help=help_)
+        _common(p, top=False)
+        p.set_defaults(func=func)
+        return p
+
+    cmd("gui", cmd_gui, "open the window (the default)")
+    p = cmd("status", cmd_status, "redis, workers, queue lengths")
+    p.add_argument("--json", action="store_true")
+    p = cmd("jobs", cmd_jobs, "jobs with state, progress, duration")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--limit", type=int, default=30)
+    p = cmd("cancel", cmd_cancel, "cancel a queued job or stop a running one")
+    p.add_argument("job_id")
+    cmd("serve", cmd_serve, "run Redis and the workers in the foreground until Ctrl-C")
+    p = cmd("worker", cmd_worker, "run one worker (for this or another machine)")
+    p.add_argument("--queues", default=None, help="comma-separated queue names (default: all)")
+    p.add_argument("--name", default=None, help=argparse.SUPPRESS)
+    p.add_argument("--kind", choices=("interactive", "bulk"), default=None, help=argparse.SUPPRESS)
+    p.add_argument("--parent-pid", type=int, default=None, help=argparse.SUPPRESS)
+    p.add_argument("--burst", action="store_true", help="exit when the queues are empty")
+    return parser
+
+
+def _home(args) -> Path:
+    return prepare_home(Path(args.home).expanduser() if args.home else default_home())
+
+
+def _manager(args):
+    from .jobs.manager import ServiceManager
+
+    home = _home(args)
+    return ServiceManager(home, Settings.load(home), redis_url=args.redis_url)
+
+
+def _service(manager):
+    from .jobs.service import JobService
+
+    return JobService(manager.connection(), manager.settings, manager.home)
+
+
+def _print_json(obj) -> None:
+    print(json.dumps(obj, indent=2, default=str))
+
+
+# --- commands ---------------------------------------------------------------
+def cmd_gui(args) -> int:
+    print("repowiki: the window is not part of this build yet (issue 5); "
+          "use `repowiki serve` and the other commands.", file=sys.stderr)
+    return 2
+
+
+def cmd_status(args) -> int:
+    """Report without starting anything: a status call must not change what runs."""
+    manager = _manager(args)
+    info = manager.status()
+    if info["redis"].get("running"):
+        info.update(_service(manager).monitor())
+    if args.json:
+        _print_json(info)
+        return 0 if info["redis"].get("running") else 3
+    r = info["redis"]
+    print(f"data dir: {info['home']}")
+    if not r.get("running"):
+        print(f"redis:    not running ({r['url']})")
+        return 3
+    print(f"redis:    running, version {r['version']}, pid {r['pid']}, {r['url']}"
+          f"{', tcp port ' + str(r['tcp_port']) if r.get('tcp_port') else ', no TCP port'}")
+    print(f"workers:  {len(info['workers'])}")
+    for w in info["workers"]:
+        job = f" running {w['current_job']}" if w["current_job"] else ""
+        print(f"  {w['name']:<48} {w['state']:<10} {','.join(w['queues'])}{job}  heartbeat {w['last_heartbeat']}")
+    print("queues:   " + "  ".join(f"{q}: {c['queued']} queued/{c['started']} started/{c['failed']} failed"
+                                   for q, c in info["queues"].items()))
+    return 0
+
+
+def _fmt_duration(seconds) -> str:
+    if seconds is None:
+        return "-"
+    return f"{seconds:.1f}s" if seconds < 120 else f"{seconds / 60:.1f}m"
+
+
+def cmd_jobs(args) -> int:
+    manager = _manager(args).start(workers=False)
+    try:
+        jobs = _service(manager).jobs(args.limit)
+    finally:
+        manager.stop()
+    if args.json:
+        _print_json(jobs)
+        return 0
+    if not jobs:
+        print("no jobs yet")
+    for j in jobs:
+        prog = j.get("progress") or {}
+        pct = f"{prog['progress']:5.1f}%" if "progress" in prog else "     -"
+        msg = j.get("error") or prog.get("message") or ""
+        print(f"{j['id'][:12]}  {j['name'] or '?':<36} {j['queue']:<12} {j['state']:<9} {pct} "
+              f"{_fmt_duration(j.get('duration_s')):>7}  {msg[:60]}")
+    return 0
+
+
+def cmd_cancel(args) -> int:
+    manager = _manager(args).start(workers=False)
+    try:
+        outcome = _service(manager).cancel(args.job_id)
+    finally:
+        manager.stop()
+    print(f"{args.job_id}: {outcome}")
+    return 0
+
+
+def cmd_serve(args) -> int:
+    manager = _manager(args)
+    done = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: done.set())
+    manager.start(workers=True)
+    try:
+        info = manager.status()
+        print(f"repowiki: serving {info['home']} (redis {info['redis']['url']}, "
+              f"{len(manager.workers)} workers started); Ctrl-C to stop", flush=True)
+        done.wait()
+    finally:
+        print("repowiki: stopping", flush=True)
+        manager.stop()
+    return 0
+
+
+def cmd_worker(args) -> int:
+    from redis import Redis
+
+    from .jobs.catalog import ALL_QUEUES
+    from .jobs.redis_server import RedisServer
+    from .jobs.worker import run_worker
+
+    home = _home(args)
+    settings = Settings.load(home)
+    url = args.redis_url or os.environ.get("REPOWIKI_REDIS_URL") or settings.redis_url
+    if url:
+        conn = Redis.from_url(url)
+    else:
+        server = RedisServer(home)
+        if not server.ping():
+            raise ServiceError(f"No Redis is running for {home}; start `repowiki serve` or pass --redis-url.")
+        conn = server.client()
+    queues = [q for q in (args.queues.split(",") if args.queues else ALL_QUEUES) if q]
+    unknown = sorted(set(queues) - set(ALL_QUEUES))
+    if unknown:
+        raise RepoWikiError(f"Unknown queue(s) {', '.join(unknown)}; queues are {', '.join(ALL_QUEUES)}.")
+    os.environ["REPOWIKI_HOME"] = str(home)
+    run_worker(conn, queues, home=home, name=args.name, kind=args.kind, burst=args.burst,
+               parent_pid=args.parent_pid, monitoring_interval_s=settings.job_monitoring_interval_s,
+               worker_ttl_s=settings.worker_ttl_s, result_ttl_s=settings.result_ttl_s)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose or args.command == "worker" else logging.WARNING,
+                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    func = getattr(args, "func", cmd_gui)
+    try:
+        return func(args)
+    except RepoWikiError as exc:
+        print(f"repowiki: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130

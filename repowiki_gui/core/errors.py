@@ -1,0 +1,34 @@
+"""Errors a user can cause, each with a message a user understands.
+
+A ``UserError`` is never retried by the job system: running bad input again
+gives the same answer.  Everything else that escapes a job is treated as
+transient (a busy disk, a restarting Redis) and may be retried.
+"""
+
+
+class RepoWikiError(Exception):
+    """Base of every error this package raises on purpose."""
+
+
+class UserError(RepoWikiError):
+    """Bad input or a request that cannot be met; shown to the user as is."""
+
+
+class SettingsError(UserError):
+    """The settings file or a command-line option is invalid."""
+
+
+class ServiceError(RepoWikiError):
+    """A bundled service (Redis, a worker) could not be started or reached."""
+
+
+class JobNotFound(UserError):
+    """No job with that id exists (or it has expired)."""
+
+
+class JobCancelled(RepoWikiError):
+    """Raised inside a job at its next checkpoint after the user cancelled it."""
+
+
+class SoftTimeLimitExceeded(RepoWikiError):
+    """Raised inside a job at its next checkpoint once the soft time limit passed."""

@@ -1,0 +1,49 @@
+"""The seed's task names, the function each runs, its queue and its policies.
+
+A constant table, not a registry: adding a task is adding a row here.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .worker import BULK_QUEUES, INTERACTIVE_QUEUES
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    name: str          # the seed's Celery task name, kept as the rq job description
+    func: str          # dotted path of a plain function taking ids and paths
+    queue: str
+    retry: bool        # transient failures are retried with the settings' intervals
+    summary: str
+
+    @property
+    def interactive(self) -> bool:
+        return self.queue in INTERACTIVE_QUEUES
+
+
+TASKS: dict[str, TaskSpec] = {spec.name: spec for spec in (
+    TaskSpec("indexing.index_zip", "repowiki_gui.jobs.tasks.index_zip", "indexing", True,
+             "safe unzip, select files, chunk, embed, write the index"),
+    TaskSpec("specs_v2.generate_specs_with_index", "repowiki_gui.jobs.tasks.generate_specs_with_index",
+             "specs", True, "static analysis and LLM prose into markdown wiki pages"),
+    TaskSpec("qa.retrieval", "repowiki_gui.jobs.tasks.retrieval", "retrieval", True,
+             "hybrid search for a question; references kept in Redis"),
+    TaskSpec("qa.generate_answer", "repowiki_gui.jobs.tasks.generate_answer", "qa", False,
+             "a streamed answer with citations from the retrieved references"),
+    TaskSpec("batch.process_files", "repowiki_gui.jobs.tasks.process_files", "indexing", True,
+             "hash and measure files in batches with progress"),
+    TaskSpec("resource_management.cleanup", "repowiki_gui.jobs.tasks.cleanup", "maintenance", True,
+             "remove stale temp dirs, expired job data and stale worker keys"),
+)}
+
+ALL_QUEUES: tuple[str, ...] = INTERACTIVE_QUEUES + BULK_QUEUES
+
+
+def spec_for(name: str) -> TaskSpec:
+    from ..core.errors import UserError
+
+    try:
+        return TASKS[name]
+    except KeyError:
+        raise UserError(f"There is no task named {name!r}; known tasks: {', '.join(TASKS)}.") from None

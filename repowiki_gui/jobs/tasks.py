@@ -1,0 +1,101 @@
+"""The job functions of the seed's tasks: plain ids and paths in, plain data out.
+
+Each reads its progress/cancel helper through ``JobProgress.current()``; the
+work itself lives in ``core`` and knows nothing of jobs.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+from rq import get_current_job
+from rq.job import Job
+
+from ..core.errors import UserError
+from ..settings import Settings, default_home
+from .history import TaskHistory
+from .maintenance import clean_stale_workers, expire_registries, remove_stale_temp_dirs
+from .progress import JobProgress
+
+
+def _home() -> Path:
+    # Workers are started with REPOWIKI_HOME set to their data dir.
+    return default_home()
+
+
+def cleanup() -> dict:
+    """resource_management.cleanup: temp dirs, expired job data, stale worker keys, old history."""
+    progress = JobProgress.current()
+    job = get_current_job()
+    home = _home()
+    settings = Settings.load(home)
+    conn = job.connection
+    progress.update("registries", "Sweeping expired job data", 0, 4)
+    expire_registries(conn)
+    progress.update("workers", "Removing stale worker keys", 1, 4)
+    workers = clean_stale_workers(conn)
+    progress.update("temp", "Removing stale temp dirs", 2, 4)
+    running = set()
+    for key in conn.scan_iter("rq:wip:*"):
+        running.update(e.decode().split(":", 1)[0] for e in conn.zrange(key, 0, -1))
+    temps = remove_stale_temp_dirs(home / "tmp", settings.temp_max_age_s, running)
+    progress.update("history", "Pruning old task history", 3, 4)
+    pruned = TaskHistory(home / "app.sqlite").prune(settings.history_keep_days)
+    progress.update("done", "Cleanup finished", 4, 4)
+    return {"stale_workers": workers, "temp_dirs": temps, "history_pruned": pruned}
+
+
+def process_files(root: str, paths: list[str], batch_size: int = 10) -> dict:
+    """batch.process_files: hash and measure files under ``root`` in batches, with progress."""
+    progress = JobProgress.current()
+    base = Path(root).resolve()
+    if not base.is_dir():
+        raise UserError(f"The folder {root} does not exist.")
+    results = []
+    total = len(paths)
+    for start in range(0, total, max(1, batch_size)):
+        progress.check()
+        for rel in paths[start:start + batch_size]:
+            path = (base / rel).resolve()
+            if base not in path.parents:
+                raise UserError(f"The path {rel!r} points outside {root}.")
+            try:
+                data = path.read_bytes()
+            except OSError as exc:
+                results.append({"path": rel, "error": exc.strerror or str(exc)})
+                continue
+            results.append({"path": rel, "bytes": len(data), "lines": data.count(b"\n"),
+                            "sha256": hashlib.sha256(data).hexdigest()})
+        done = min(total, start + batch_size)
+        progress.update("files", f"Processed {done} of {total} files", done, total)
+    return {"total_processed": len(results), "results": results}
+
+
+def _not_built(task: str, issue: int) -> None:
+    raise UserError(f"The task {task} is not part of this build yet (tracked in issue {issue}).")
+
+
+def index_zip(zip_path: str, name: str | None = None) -> dict:
+    """indexing.index_zip — built by the indexing issue."""
+    _not_built("indexing.index_zip", 3)
+
+
+def generate_specs_with_index(repo: str, spec_types: list[str] | None = None,
+                              out_dir: str | None = None, index_first: bool = True) -> dict:
+    """specs_v2.generate_specs_with_index — built by the wiki issue."""
+    _not_built("specs_v2.generate_specs_with_index", 6)
+
+
+def retrieval(repo: str, question: str, top_k: int = 10) -> dict:
+    """qa.retrieval — built by the QA issue."""
+    _not_built("qa.retrieval", 4)
+
+
+def generate_answer(repo: str, question: str, retrieval_job_id: str) -> dict:
+    """qa.generate_answer — built by the QA issue."""
+    _not_built("qa.generate_answer", 4)
+
+
+__all__ = ["cleanup", "process_files", "index_zip", "generate_specs_with_index", "retrieval",
+           "generate_answer", "Job", "os"]

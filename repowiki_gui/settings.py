@@ -1,0 +1,121 @@
+"""Every default in one place, each with a one-line why.
+
+Settings are read from ``<home>/settings.json`` (written by the settings dialog
+later); the data dir itself comes from ``--home``, ``REPOWIKI_HOME`` or
+``~/.local/share/repowiki``.  Nothing here imports PySide6 or rq.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .core.errors import SettingsError
+
+
+def _why(text: str, default):
+    return field(default=default, metadata={"why": text})
+
+
+@dataclass
+class Settings:
+    # --- services -------------------------------------------------------
+    redis_url: str = _why(
+        "empty: run the bundled redis-server on a unix socket in the data dir; "
+        "set it to share one Redis between machines", "")
+    bulk_workers: int = _why(
+        "one forking worker per spare core; indexing is CPU bound and the "
+        "machine has few cores", 1)
+    start_local_workers: bool = _why(
+        "off when other machines do the bulk work against a shared Redis", True)
+    redis_start_timeout_s: float = _why(
+        "a cold redis-server replaying a large append-only file needs a few seconds", 20.0)
+    worker_start_timeout_s: float = _why(
+        "a worker imports rq and our package before it registers", 30.0)
+    supervise_interval_s: float = _why(
+        "how often the manager checks its children; a dead worker is "
+        "replaced within this time", 0.5)
+    job_monitoring_interval_s: int = _why(
+        "worker heartbeat period while a job runs; short so a dead worker's "
+        "job is found abandoned quickly", 5)
+    worker_ttl_s: int = _why(
+        "an idle worker's key lives this long without a heartbeat", 60)
+
+    # --- job limits -----------------------------------------------------
+    job_hard_limit_s: int = _why(
+        "the seed's task_time_limit: 30 minutes, then the job process is killed", 30 * 60)
+    job_soft_limit_s: int = _why(
+        "the seed's task_soft_time_limit: 25 minutes, then the job is asked "
+        "to save partial work and stop", 25 * 60)
+    interactive_hard_limit_s: int = _why(
+        "a chat answer that takes longer than this is stuck, not slow", 10 * 60)
+    interactive_soft_limit_s: int = _why(
+        "leave the answer job time to send what it has", 9 * 60)
+    retry_max: int = _why("the seed: three attempts for transient errors", 3)
+    retry_intervals_s: tuple[int, ...] = _why(
+        "the seed's backoff: a busy disk or a restarting Redis needs seconds, "
+        "not milliseconds", (10, 30, 90))
+    result_ttl_s: int = _why(
+        "finished job results are shown in the tasks panel for a day", 24 * 3600)
+    failure_ttl_s: int = _why(
+        "failed jobs stay a week for their traceback (rq's default is a year)", 7 * 24 * 3600)
+    references_ttl_s: int = _why("DESIGN: retrieval references live 300 s in Redis", 300)
+
+    # --- maintenance ----------------------------------------------------
+    cleanup_interval_s: int = _why(
+        "resource_management.cleanup runs at start and then hourly", 3600)
+    temp_max_age_s: int = _why(
+        "a temp dir older than this whose job is not running is debris of a crash", 6 * 3600)
+    history_keep_days: int = _why("task history rows older than this are pruned", 90)
+
+    @classmethod
+    def load(cls, home: Path) -> "Settings":
+        """Defaults overlaid with ``<home>/settings.json``; unknown keys are an error."""
+        path = Path(home) / "settings.json"
+        if not path.exists():
+            return cls()
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise SettingsError(f"The settings file {path} cannot be read: {exc}.") from exc
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise SettingsError(f"The settings file {path} has unknown keys: {', '.join(unknown)}.")
+        if "retry_intervals_s" in data:
+            data["retry_intervals_s"] = tuple(int(x) for x in data["retry_intervals_s"])
+        return cls(**data)
+
+    def save(self, home: Path) -> None:
+        path = Path(home) / "settings.json"
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(dataclasses.asdict(self), indent=2), encoding="utf-8")
+        os.replace(tmp, path)
+
+    @staticmethod
+    def describe() -> dict[str, str]:
+        """Setting name -> why it has its default (for `--help` and the dialog)."""
+        return {f.name: f.metadata.get("why", "") for f in dataclasses.fields(Settings)}
+
+
+def default_home() -> Path:
+    env = os.environ.get("REPOWIKI_HOME")
+    if env:
+        return Path(env).expanduser()
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(Path.home(), ".local", "share")
+    return Path(base) / "repowiki"
+
+
+def prepare_home(home: Path) -> Path:
+    """Create the data dir private to the user (0700) with its standard subdirs."""
+    home = Path(home).expanduser().resolve()
+    old_umask = os.umask(0o077)
+    try:
+        for sub in ("", "run", "redis", "tmp", "logs"):
+            (home / sub).mkdir(parents=True, exist_ok=True)
+    finally:
+        os.umask(old_umask)
+    os.chmod(home, 0o700)
+    return home
