@@ -14,7 +14,7 @@ import threading
 from pathlib import Path
 
 from . import __version__
-from .core.errors import RepoWikiError, ServiceError
+from .core.errors import RepoWikiError, ServiceError, SettingsError
 from .settings import Settings, default_home, prepare_home
 
 
@@ -172,6 +172,10 @@ def cmd_worker(args) -> int:
 
     home = _home(args)
     settings = Settings.load(home)
+    queues = [q for q in (args.queues.split(",") if args.queues else ALL_QUEUES) if q]
+    unknown = sorted(set(queues) - set(ALL_QUEUES))
+    if unknown:
+        raise SettingsError(f"Unknown queue(s) {', '.join(unknown)}; queues are {', '.join(ALL_QUEUES)}.")
     url = args.redis_url or os.environ.get("REPOWIKI_REDIS_URL") or settings.redis_url
     if url:
         conn = Redis.from_url(url)
@@ -180,10 +184,6 @@ def cmd_worker(args) -> int:
         if not server.ping():
             raise ServiceError(f"No Redis is running for {home}; start `repowiki serve` or pass --redis-url.")
         conn = server.client()
-    queues = [q for q in (args.queues.split(",") if args.queues else ALL_QUEUES) if q]
-    unknown = sorted(set(queues) - set(ALL_QUEUES))
-    if unknown:
-        raise RepoWikiError(f"Unknown queue(s) {', '.join(unknown)}; queues are {', '.join(ALL_QUEUES)}.")
     os.environ["REPOWIKI_HOME"] = str(home)
     run_worker(conn, queues, home=home, name=args.name, kind=args.kind, burst=args.burst,
                parent_pid=args.parent_pid, monitoring_interval_s=settings.job_monitoring_interval_s,

@@ -14,6 +14,8 @@ from pathlib import Path
 
 from .core.errors import SettingsError
 
+SETTINGS_ENV = "REPOWIKI_SETTINGS"
+
 
 def _why(text: str, default):
     return field(default=default, metadata={"why": text})
@@ -72,12 +74,19 @@ class Settings:
 
     @classmethod
     def load(cls, home: Path) -> "Settings":
-        """Defaults overlaid with ``<home>/settings.json``; unknown keys are an error."""
+        """Defaults overlaid with ``<home>/settings.json``; unknown keys are an error.
+
+        A process started by the service manager gets the manager's settings in
+        ``REPOWIKI_SETTINGS`` (JSON) instead, so parent and children agree.
+        """
         path = Path(home) / "settings.json"
-        if not path.exists():
-            return cls()
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            if os.environ.get(SETTINGS_ENV):
+                data = json.loads(os.environ[SETTINGS_ENV])
+            elif path.exists():
+                data = json.loads(path.read_text(encoding="utf-8"))
+            else:
+                return cls()
         except (OSError, ValueError) as exc:
             raise SettingsError(f"The settings file {path} cannot be read: {exc}.") from exc
         known = {f.name for f in dataclasses.fields(cls)}
@@ -87,6 +96,9 @@ class Settings:
         if "retry_intervals_s" in data:
             data["retry_intervals_s"] = tuple(int(x) for x in data["retry_intervals_s"])
         return cls(**data)
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self))
 
     def save(self, home: Path) -> None:
         path = Path(home) / "settings.json"

@@ -137,7 +137,7 @@ class ServiceManager:
         name = make_worker_name(kind)
         cmd = self_command() + ["--home", str(self.home), "worker", "--queues", ",".join(queues),
                                 "--name", name, "--kind", kind, "--parent-pid", str(os.getpid())]
-        env = dict(os.environ, REPOWIKI_HOME=str(self.home))
+        env = dict(os.environ, REPOWIKI_HOME=str(self.home), REPOWIKI_SETTINGS=self.settings.to_json())
         if self.redis_url:
             env["REPOWIKI_REDIS_URL"] = self.redis_url  # never on the command line: ps shows it
         logfile = open(self.home / "logs" / f"worker-{kind}.log", "ab")
@@ -253,6 +253,9 @@ class ServiceManager:
     def status(self) -> dict:
         """Redis and worker health for ``repowiki status`` and the status bar."""
         info: dict = {"home": str(self.home), "redis": {"url": self._safe_url() or f"unix://{self.home}/run/redis.sock"}}
+        if not self.redis_url and not RedisServer(self.home).ping():
+            info["redis"].update(running=False, error="no redis-server runs for this data dir")
+            return info
         try:
             server = self.connection().info("server")
             info["redis"].update(running=True, version=server.get("redis_version"),

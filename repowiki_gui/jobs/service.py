@@ -197,7 +197,7 @@ class JobService:
                             "scheduled": q.scheduled_job_registry.count}
         workers = []
         for w in Worker.all(connection=self.connection):
-            workers.append({"name": w.name, "kind": worker_kind(w.name), "state": str(w.state),
+            workers.append({"name": w.name, "kind": worker_kind(w.name), "state": str(w.get_state()),
                             "queues": w.queue_names(), "current_job": w.get_current_job_id(),
                             "last_heartbeat": _iso(w.last_heartbeat), "pid": w.pid,
                             "hostname": w.hostname})

@@ -1,0 +1,1 @@
+"""Thin PySide6 widgets and item models (the window arrives with issue 5)."""
