@@ -80,9 +80,10 @@ def _print_json(obj) -> None:
 
 # --- commands ---------------------------------------------------------------
 def cmd_gui(args) -> int:
-    print("repowiki: the window is not part of this build yet (issue 5); "
-          "use `repowiki serve` and the other commands.", file=sys.stderr)
-    return 2
+    # The window is built by issue 5; until then the app is its services in the foreground.
+    print("repowiki: the window is not part of this build yet; running the services "
+          "in the foreground instead (Ctrl-C stops them).", file=sys.stderr, flush=True)
+    return cmd_serve(args)
 
 
 def cmd_status(args) -> int:

@@ -7,7 +7,9 @@ write the same file.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
+import threading
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -48,13 +50,21 @@ def summarize_args(args: tuple, kwargs: dict, limit: int = 200) -> str:
 class TaskHistory:
     def __init__(self, db_path: Path):
         self.db_path = Path(db_path)
+        self._local = threading.local()
         with self._connect() as db:
             db.executescript(_SCHEMA)
 
     def _connect(self) -> sqlite3.Connection:
+        """One connection per thread and process (a forked job process opens its own)."""
+        cached = getattr(self._local, "db", None)
+        if cached is not None and cached[0] == os.getpid():
+            return cached[1]
         db = sqlite3.connect(self.db_path, timeout=30)
         db.execute("PRAGMA journal_mode=WAL")
+        # WAL + NORMAL survives a process crash; only an OS crash may lose the last rows.
+        db.execute("PRAGMA synchronous=NORMAL")
         db.execute("PRAGMA busy_timeout=30000")
+        self._local.db = (os.getpid(), db)
         return db
 
     def queued(self, job_id: str, name: str, queue: str, args: str) -> None:

@@ -154,3 +154,14 @@ def _alive(pid):
         return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
     except psutil.NoSuchProcess:
         return False
+
+
+def test_a_failed_job_can_be_run_again(service, tmp_path):
+    counter = tmp_path / "count"
+    job_id = service.submit("jobfuncs.flaky", "indexing", "test.flaky", (str(counter), 1), retry=False)
+    assert service.wait(job_id, timeout_s=30)["state"] == "failed"
+    assert service.requeue(job_id) == "queued"
+    final = service.wait(job_id, timeout_s=30)
+    assert final["state"] == "finished" and final["result"] == {"attempts": 2}
+    with pytest.raises(UserError, match="only failed or cancelled jobs"):
+        service.requeue(job_id)

@@ -1,0 +1,5 @@
+"""Job functions for the benches (workers import them by dotted path)."""
+
+
+def noop(i):
+    return i

@@ -1,0 +1,58 @@
+"""--redis-url selects an external Redis: nothing bundled starts, workers join it."""
+import socket
+import subprocess
+
+import pytest
+
+from conftest import wait_until
+from repowiki_gui.jobs.redis_server import find_redis_binary
+
+
+@pytest.fixture
+def external_redis(tmp_path):
+    """A password-protected Redis on a loopback TCP port, as another machine would run it."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([str(find_redis_binary()), "--port", str(port), "--bind", "127.0.0.1",
+                             "--requirepass", "s3cret", "--save", "", "--dir", str(tmp_path)],
+                            stdout=subprocess.DEVNULL)
+    import redis
+
+    client = redis.Redis(port=port, password="s3cret")
+    wait_until(lambda: _pings(client), what="the external redis")
+    yield f"redis://:s3cret@127.0.0.1:{port}/0"
+    proc.terminate()
+    proc.wait()
+
+
+def _pings(client):
+    try:
+        return client.ping()
+    except Exception:  # noqa: BLE001 - any failure means "not yet"
+        return False
+
+
+def test_manager_uses_an_external_redis_and_starts_no_bundled_one(home, fast_settings, external_redis):
+    from repowiki_gui.jobs.manager import ServiceManager
+    from repowiki_gui.jobs.service import JobService
+
+    manager = ServiceManager(home, fast_settings, redis_url=external_redis).start()
+    try:
+        assert manager.redis is None
+        assert not (home / "run" / "redis.sock").exists()
+        service = JobService(manager.connection(), manager.settings, manager.home)
+        assert service.wait(service.submit("jobfuncs.add", "indexing", "t", (2, 5)), timeout_s=30)["result"] == 7
+        assert "s3cret" not in manager.status()["redis"]["url"]
+        for wp in manager.workers:  # the password never reaches a command line
+            assert not any("s3cret" in part for part in wp.proc.args)
+    finally:
+        manager.stop()
+
+
+def test_an_unreachable_external_redis_is_a_clear_error(home, fast_settings):
+    from repowiki_gui.core.errors import ServiceError
+    from repowiki_gui.jobs.manager import ServiceManager
+
+    with pytest.raises(ServiceError, match=r"redis://\*\*\*@127.0.0.1:1/0 cannot be reached"):
+        ServiceManager(home, fast_settings, redis_url="redis://:pw@127.0.0.1:1/0").start()
