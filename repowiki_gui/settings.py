@@ -65,6 +65,23 @@ class Settings:
         "failed jobs stay a week for their traceback (rq's default is a year)", 7 * 24 * 3600)
     references_ttl_s: int = _why("DESIGN: retrieval references live 300 s in Redis", 300)
 
+    # --- ingestion (limits against hostile ZIPs) -------------------------
+    max_zip_members: int = _why(
+        "a 20,000-file monorepo fits; millions of entries is an attack or a mistake", 200_000)
+    max_uncompressed_bytes: int = _why(
+        "total size after decompression; far above any source tree we index", 4 * 1024**3)
+    max_compression_ratio: float = _why(
+        "source text compresses ~5-20x; a member above this ratio is a bomb", 200.0)
+    max_file_bytes: int = _why(
+        "larger files are data or generated code, skipped and counted", 1024 * 1024)
+
+    # --- chunking and embedding -------------------------------------------
+    chunk_max_tokens: int = _why(
+        "all-MiniLM-L6-v2 was trained on 256-token windows; longer text is split, never truncated",
+        256)
+    embed_threads: int = _why("onnxruntime intra-op threads: the machine's cores", os.cpu_count() or 2)
+    embed_batch_size: int = _why("chunks per ONNX call; length-sorted so padding stays small", 32)
+
     # --- maintenance ----------------------------------------------------
     cleanup_interval_s: int = _why(
         "resource_management.cleanup runs at start and then hourly", 3600)

@@ -32,3 +32,7 @@ class JobCancelled(RepoWikiError):
 
 class SoftTimeLimitExceeded(RepoWikiError):
     """Raised inside a job at its next checkpoint once the soft time limit passed."""
+
+
+class ArchiveError(UserError):
+    """The ZIP cannot be indexed safely: not a ZIP, corrupt, encrypted, hostile or empty."""
