@@ -40,6 +40,11 @@ def build_parser() -> argparse.ArgumentParser:
         return p
 
     cmd("gui", cmd_gui, "open the window (the default)")
+    p = cmd("index", cmd_index, "index (or re-index) a ZIP; prints progress; exit 0 when done")
+    p.add_argument("zip")
+    p.add_argument("--name", default=None, help="repository name (default: the ZIP's stem)")
+    p = cmd("repos", cmd_repos, "indexed repositories with file and chunk counts")
+    p.add_argument("--json", action="store_true")
     p = cmd("status", cmd_status, "redis, workers, queue lengths")
     p.add_argument("--json", action="store_true")
     p = cmd("jobs", cmd_jobs, "jobs with state, progress, duration")
@@ -84,6 +89,66 @@ def cmd_gui(args) -> int:
     print("repowiki: the window is not part of this build yet; running the services "
           "in the foreground instead (Ctrl-C stops them).", file=sys.stderr, flush=True)
     return cmd_serve(args)
+
+
+def _print_progress(status: dict) -> None:
+    prog = status.get("progress") or {}
+    if status["state"] == "queued":
+        print("  queued: waiting for a worker", flush=True)
+    elif prog and status["state"] == "started":
+        count = f" {prog['processed']}/{prog['total']}" if prog.get("total") else ""
+        print(f"  [{prog.get('stage', '?')}]{count} {prog.get('progress', 0):5.1f}%  {prog.get('message', '')}",
+              flush=True)
+
+
+def cmd_index(args) -> int:
+    from .core.errors import UserError
+    from .core.repositories import check_repo_name, default_repo_name
+
+    zip_path = Path(args.zip).expanduser().resolve()
+    if not zip_path.is_file():
+        raise UserError(f"The file {args.zip} does not exist or is not a file.")
+    name = check_repo_name(args.name or default_repo_name(zip_path))
+    manager = _manager(args).start(workers=True)
+    try:
+        service = _service(manager)
+        job_id = service.enqueue("indexing.index_zip", str(zip_path), name)
+        print(f"indexing {zip_path.name} as {name} (job {job_id})", flush=True)
+        try:
+            final = service.wait(job_id, on_update=_print_progress)
+        except KeyboardInterrupt:
+            service.cancel(job_id)
+            final = service.wait(job_id, timeout_s=30)
+            print("repowiki: cancelled", file=sys.stderr)
+            return 130
+    finally:
+        manager.stop()
+    if final["state"] != "finished":
+        print(f"repowiki: {final.get('error') or final['state']}", file=sys.stderr)
+        return 1
+    r = final["result"]
+    note = " (unchanged: nothing to do)" if r["unchanged"] else (
+        f" ({r['changed_files']} changed, {r['removed_files']} removed files; "
+        f"{r['embedded']} chunks embedded, {r['reused_vectors']} reused)")
+    print(f"indexed {name}: {r['files']} files, {r['chunks']} chunks in {r['timings']['total_s']:.1f} s{note}")
+    return 0
+
+
+def cmd_repos(args) -> int:
+    from .core.repositories import RepoRegistry
+
+    repos = [r.to_dict() for r in RepoRegistry(_home(args) / "app.sqlite").all()]
+    if args.json:
+        _print_json(repos)
+        return 0
+    if not repos:
+        print("no repositories yet: `repowiki index ZIP`")
+    for r in repos:
+        langs = ", ".join(f"{k} {v}" for k, v in sorted(r["languages"].items(), key=lambda kv: -kv[1]))
+        skipped = ", ".join(f"{k} {v}" for k, v in sorted(r["skipped"].items())) or "none"
+        print(f"{r['name']}: {r['files']} files, {r['chunks']} chunks, indexed {r['indexed_at']}\n"
+              f"  languages: {langs}\n  skipped: {skipped}\n  zip sha256: {r['zip_sha256']}")
+    return 0
 
 
 def cmd_status(args) -> int:

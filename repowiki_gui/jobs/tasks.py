@@ -5,12 +5,12 @@ work itself lives in ``core`` and knows nothing of jobs.
 """
 from __future__ import annotations
 
+import fcntl
 import hashlib
-import os
+from contextlib import contextmanager
 from pathlib import Path
 
 from rq import get_current_job
-from rq.job import Job
 
 from ..core.errors import UserError
 from ..settings import Settings, default_home
@@ -76,9 +76,45 @@ def _not_built(task: str, issue: int) -> None:
     raise UserError(f"The task {task} is not part of this build yet (tracked in issue {issue}).")
 
 
+@contextmanager
+def _repo_lock(home: Path, repo: str):
+    """One writer per repository: a second index job of the same repo waits for the first."""
+    with open(home / "run" / f"index-{repo}.lock", "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 def index_zip(zip_path: str, name: str | None = None) -> dict:
-    """indexing.index_zip — built by the indexing issue."""
-    _not_built("indexing.index_zip", 3)
+    """indexing.index_zip: safe unzip, select files, chunk, embed, write LanceDB + full-text."""
+    from ..core import indexer
+    from ..core.embedder import OnnxEmbedder
+    from ..core.files import IngestLimits
+    from ..core.repositories import RepoRegistry, check_repo_name, default_repo_name
+    from ..core.store import ChunkStore
+
+    progress = JobProgress.current()
+    home = _home()
+    settings = Settings.load(home)
+    repo = check_repo_name(name or default_repo_name(Path(zip_path)))
+    if not Path(zip_path).is_file():
+        raise UserError(f"The file {zip_path} does not exist or is not a file.")
+    limits = IngestLimits(max_zip_members=settings.max_zip_members,
+                          max_uncompressed_bytes=settings.max_uncompressed_bytes,
+                          max_compression_ratio=settings.max_compression_ratio,
+                          max_file_bytes=settings.max_file_bytes)
+    progress.update("extract", f"Waiting for other work on {repo}", 0, 0)
+    with _repo_lock(home, repo):
+        # Bulk workers fork a process per job, so the model loads here, once per job.
+        embedder = OnnxEmbedder(threads=settings.embed_threads, batch_size=settings.embed_batch_size,
+                                max_tokens=settings.chunk_max_tokens)
+        report = indexer.index_zip(Path(zip_path), repo, store=ChunkStore(home / "lancedb", embedder.dim),
+                                   registry=RepoRegistry(home / "app.sqlite"), embedder=embedder,
+                                   limits=limits, progress=progress)
+    progress.update("done", f"Indexed {report.files} files, {report.chunks} chunks", 1, 1)
+    return report.to_dict()
 
 
 def generate_specs_with_index(repo: str, spec_types: list[str] | None = None,
@@ -96,6 +132,3 @@ def generate_answer(repo: str, question: str, retrieval_job_id: str) -> dict:
     """qa.generate_answer — built by the QA issue."""
     _not_built("qa.generate_answer", 4)
 
-
-__all__ = ["cleanup", "process_files", "index_zip", "generate_specs_with_index", "retrieval",
-           "generate_answer", "Job", "os"]

@@ -1,0 +1,93 @@
+"""What is indexed: one row per repository in ``app.sqlite`` (the chunks live in LanceDB)."""
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .errors import UserError
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS repositories (
+    name        TEXT PRIMARY KEY,
+    zip_path    TEXT NOT NULL,
+    zip_sha256  TEXT NOT NULL,
+    files       INTEGER NOT NULL,
+    skipped     TEXT NOT NULL,
+    chunks      INTEGER NOT NULL,
+    languages   TEXT NOT NULL,
+    indexed_at  TEXT NOT NULL
+);
+"""
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,99}$")
+
+
+def check_repo_name(name: str) -> str:
+    """Repository names become file and folder names: keep them plain."""
+    if not _NAME.match(name or ""):
+        raise UserError(f"The repository name {name!r} is not allowed; use letters, digits, '.', '_', '+' "
+                        "or '-' (at most 100, starting with a letter or digit).")
+    return name
+
+
+def default_repo_name(zip_path: Path) -> str:
+    """The ZIP's stem made safe: `My Project (1).zip` -> `My-Project-1`."""
+    name = re.sub(r"[^A-Za-z0-9._+-]+", "-", Path(zip_path).stem).strip("-._+")[:100]
+    return name or "repository"
+
+
+@dataclass
+class Repository:
+    name: str
+    zip_path: str
+    zip_sha256: str
+    files: int
+    skipped: dict[str, int] = field(default_factory=dict)
+    chunks: int = 0
+    languages: dict[str, int] = field(default_factory=dict)   # language -> files
+    indexed_at: str = ""
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class RepoRegistry:
+    def __init__(self, db_path: Path):
+        self.db_path = Path(db_path)
+        with self._connect() as db:
+            db.executescript(_SCHEMA)
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.db_path, timeout=30)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA busy_timeout=30000")
+        return db
+
+    def save(self, repo: Repository) -> None:
+        repo.indexed_at = repo.indexed_at or datetime.now(timezone.utc).isoformat(timespec="seconds")
+        with self._connect() as db:
+            db.execute("INSERT OR REPLACE INTO repositories VALUES (?,?,?,?,?,?,?,?)",
+                       (repo.name, repo.zip_path, repo.zip_sha256, repo.files, json.dumps(repo.skipped),
+                        repo.chunks, json.dumps(repo.languages), repo.indexed_at))
+
+    def get(self, name: str) -> Repository | None:
+        with self._connect() as db:
+            row = db.execute("SELECT * FROM repositories WHERE name=?", (name,)).fetchone()
+        return self._repo(row) if row else None
+
+    def all(self) -> list[Repository]:
+        with self._connect() as db:
+            rows = db.execute("SELECT * FROM repositories ORDER BY name").fetchall()
+        return [self._repo(r) for r in rows]
+
+    def remove(self, name: str) -> None:
+        with self._connect() as db:
+            db.execute("DELETE FROM repositories WHERE name=?", (name,))
+
+    @staticmethod
+    def _repo(row) -> Repository:
+        return Repository(row[0], row[1], row[2], row[3], json.loads(row[4]), row[5], json.loads(row[6]), row[7])

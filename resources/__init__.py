@@ -1,0 +1,1 @@
+"""Files that ship with RepoWiki: the embedding tokenizer, icons."""
