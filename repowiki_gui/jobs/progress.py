@@ -17,6 +17,9 @@ from .history import utcnow_iso
 
 CANCEL_KEY = "repowiki:cancel:{}"
 CANCEL_TTL_S = 24 * 3600
+# Every progress update is also appended here, so a follower sees each stage, however fast.
+PROGRESS_STREAM = "repowiki:progress:{}"
+PROGRESS_STREAM_LEN = 1000
 
 
 def request_cancel(connection: Redis, job_id: str) -> None:
@@ -54,8 +57,14 @@ class JobProgress:
 
     def update(self, stage: str, message: str = "", processed: int = 0, total: int = 0,
                progress: float | None = None) -> None:
-        self.job.meta.update(progress_meta(stage, message, processed, total, progress))
+        meta = progress_meta(stage, message, processed, total, progress)
+        self.job.meta.update(meta)
         self.job.save_meta()
+        key = PROGRESS_STREAM.format(self.job.id)
+        with self.job.connection.pipeline() as pipe:
+            pipe.xadd(key, {k: str(v) for k, v in meta.items()}, maxlen=PROGRESS_STREAM_LEN, approximate=True)
+            pipe.expire(key, CANCEL_TTL_S)
+            pipe.execute()
 
     def check(self) -> None:
         """Raise if the user cancelled this job or its soft time limit passed.

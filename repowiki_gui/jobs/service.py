@@ -20,11 +20,19 @@ from ..core.errors import JobNotFound, UserError
 from ..settings import Settings
 from .catalog import ALL_QUEUES, spec_for
 from .history import TaskHistory, summarize_args
-from .progress import progress_meta, request_cancel
+from .progress import PROGRESS_STREAM, progress_meta, request_cancel
 from .worker import INTERACTIVE_QUEUES, worker_kind
 
 TERMINAL_STATES = ("finished", "failed", "stopped", "canceled")
 _PROGRESS_KEYS = ("stage", "message", "progress", "processed", "total", "timestamp")
+
+
+def _decode_progress(fields: dict) -> dict:
+    out = {k.decode(): v.decode() for k, v in fields.items()}
+    for key in ("processed", "total"):
+        out[key] = int(out.get(key, 0))
+    out["progress"] = float(out.get("progress", 0.0))
+    return out
 
 
 def _iso(dt) -> str | None:
@@ -118,20 +126,33 @@ class JobService:
 
     def wait(self, job_id: str, on_update: Callable[[dict], None] | None = None,
              timeout_s: float | None = None, poll_s: float = 0.2) -> dict:
-        """Block until the job ends, calling ``on_update`` whenever its progress changes."""
+        """Block until the job ends, calling ``on_update`` for every progress update, in order.
+
+        Updates come from the job's progress stream (XREAD BLOCK), so none is
+        missed however short a stage is; the job's state is re-read between reads.
+        """
         deadline = None if timeout_s is None else time.monotonic() + timeout_s
-        last = None
+        stream = PROGRESS_STREAM.format(job_id)
+        last_id = "0-0"
+        last_state = None
         while True:
             st = self.status(job_id)
-            key = (st["state"], st["progress"].get("timestamp"))
-            if on_update and key != last:
+            done = st["state"] in TERMINAL_STATES or st.get("expired")
+            if on_update and st["state"] != last_state and not done:
                 on_update(st)
-            last = key
-            if st["state"] in TERMINAL_STATES or st.get("expired"):
+            last_state = st["state"]
+            block = None if done else max(1, int(poll_s * 1000))
+            for _, events in self.connection.xread({stream: last_id}, block=block, count=500) or []:
+                for event_id, fields in events:
+                    last_id = event_id
+                    if on_update:
+                        on_update(dict(st, state="started", progress=_decode_progress(fields)))
+            if done:
+                if on_update:
+                    on_update(st)
                 return st
             if deadline is not None and time.monotonic() > deadline:
                 raise TimeoutError(f"job {job_id} still {st['state']} after {timeout_s} s")
-            time.sleep(poll_s)  # a CLI follower; the window uses the same poll in a worker thread
 
     def jobs(self, limit: int = 50) -> list[dict]:
         """Recent jobs, newest first: the history table with live state where Redis has it."""
