@@ -51,7 +51,7 @@ def index_zip(zip_path: Path, repo: str, *, store: ChunkStore, registry: RepoReg
     timings["ingest_s"] = time.perf_counter() - t0
 
     current = {f.path: f for f in ingested.files}
-    old = store.file_manifest(repo)
+    old = _manifest(repo, store, registry)
     changed = [f for f in ingested.files if old.get(f.path) != f.sha256]
     removed = sorted(set(old) - set(current))
 
@@ -88,10 +88,22 @@ def index_zip(zip_path: Path, repo: str, *, store: ChunkStore, registry: RepoReg
     total_chunks = store.count(repo)
     languages = Counter(f.language or "text" for f in ingested.files)
     registry.save(Repository(repo, str(Path(zip_path).resolve()), ingested.zip_sha256, len(ingested.files),
-                             dict(ingested.skipped), total_chunks, dict(languages)))
+                             dict(ingested.skipped), total_chunks, dict(languages)),
+                  files={f.path: f.sha256 for f in ingested.files})
     timings["total_s"] = time.perf_counter() - t0
     return IndexReport(repo, len(ingested.files), dict(ingested.skipped), total_chunks, len(changed),
                        len(removed), embedded, reused, unchanged, timings)
+
+
+def _manifest(repo: str, store: ChunkStore, registry: RepoRegistry) -> dict[str, str]:
+    """Files of the last index.  The registry knows files that made no chunk (empty ones);
+    if it disagrees with the store (a crash between their two writes), trust the store's rows."""
+    known = registry.get(repo)
+    from_store = store.file_manifest(repo)
+    if known is None or known.chunks != store.count(repo):
+        return from_store
+    from_registry = registry.file_manifest(repo)
+    return from_registry if set(from_store) <= set(from_registry) else from_store
 
 
 def _vectors(chunks: list[Chunk], store: ChunkStore, embedder: Embedder,
@@ -107,7 +119,8 @@ def _vectors(chunks: list[Chunk], store: ChunkStore, embedder: Embedder,
             vectors[i] = known[c.content_hash]
         else:
             todo.setdefault(c.content_hash, []).append(i)
-    hashes = list(todo)
+    # One global sort by length keeps padding small in every model batch.
+    hashes = sorted(todo, key=lambda h: len(chunks[todo[h][0]].embed_text))
     step = max(1, getattr(embedder, "batch_size", 32)) * 4
     for start in range(0, len(hashes), step):
         progress.check()

@@ -21,6 +21,12 @@ CREATE TABLE IF NOT EXISTS repositories (
     languages   TEXT NOT NULL,
     indexed_at  TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS repo_files (
+    repo    TEXT NOT NULL,
+    path    TEXT NOT NULL,
+    sha256  TEXT NOT NULL,
+    PRIMARY KEY (repo, path)
+);
 """
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,99}$")
@@ -67,12 +73,22 @@ class RepoRegistry:
         db.execute("PRAGMA busy_timeout=30000")
         return db
 
-    def save(self, repo: Repository) -> None:
+    def save(self, repo: Repository, files: dict[str, str] | None = None) -> None:
+        """Record a finished index; ``files`` (path -> sha256) replaces the file manifest."""
         repo.indexed_at = repo.indexed_at or datetime.now(timezone.utc).isoformat(timespec="seconds")
         with self._connect() as db:
             db.execute("INSERT OR REPLACE INTO repositories VALUES (?,?,?,?,?,?,?,?)",
                        (repo.name, repo.zip_path, repo.zip_sha256, repo.files, json.dumps(repo.skipped),
                         repo.chunks, json.dumps(repo.languages), repo.indexed_at))
+            if files is not None:
+                db.execute("DELETE FROM repo_files WHERE repo=?", (repo.name,))
+                db.executemany("INSERT INTO repo_files VALUES (?,?,?)",
+                               [(repo.name, p, sha) for p, sha in files.items()])
+
+    def file_manifest(self, name: str) -> dict[str, str]:
+        """path -> sha256 of every file of the last finished index (files without chunks included)."""
+        with self._connect() as db:
+            return dict(db.execute("SELECT path, sha256 FROM repo_files WHERE repo=?", (name,)).fetchall())
 
     def get(self, name: str) -> Repository | None:
         with self._connect() as db:
@@ -87,6 +103,7 @@ class RepoRegistry:
     def remove(self, name: str) -> None:
         with self._connect() as db:
             db.execute("DELETE FROM repositories WHERE name=?", (name,))
+            db.execute("DELETE FROM repo_files WHERE repo=?", (name,))
 
     @staticmethod
     def _repo(row) -> Repository:

@@ -186,3 +186,12 @@ def test_vectors_match_what_the_embedder_makes(env, tmp_path):
 
     chunk = chunk_file("src/util.py", "python", UTIL, embedder.count_tokens, embedder.max_tokens)[0]
     assert np.allclose(row["vector"], embedder.embed([chunk.embed_text])[0])
+
+
+def test_files_without_chunks_do_not_make_an_unchanged_zip_look_changed(env, tmp_path):
+    embedder, store, _, run = env
+    zip_path = make_zip(tmp_path / "a.zip", {"src/__init__.py": "", "src/app.py": APP})
+    first = run(zip_path)
+    assert first.files == 2
+    report = run(zip_path)
+    assert report.unchanged and report.changed_files == 0
