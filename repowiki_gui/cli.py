@@ -11,6 +11,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from pathlib import Path
 
 from . import __version__
@@ -44,6 +45,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("zip")
     p.add_argument("--name", default=None, help="repository name (default: the ZIP's stem)")
     p = cmd("repos", cmd_repos, "indexed repositories with file and chunk counts")
+    p.add_argument("--json", action="store_true")
+    p = cmd("search", cmd_search, "retrieval only")
+    p.add_argument("repo")
+    p.add_argument("query")
+    p.add_argument("-k", type=int, default=None, help="number of references")
+    p.add_argument("--json", action="store_true")
+    p = cmd("ask", cmd_ask, "retrieval + streamed answer")
+    p.add_argument("repo")
+    p.add_argument("question")
+    p.add_argument("-k", type=int, default=None, help="number of references")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--conversation", default=None, metavar="ID",
+                   help="continue a conversation ('new' starts one); see `repowiki conversations`")
+    p = cmd("conversations", cmd_conversations, "earlier conversations, or the turns of one")
+    p.add_argument("id", nargs="?")
+    p.add_argument("--repo", default=None)
     p.add_argument("--json", action="store_true")
     p = cmd("status", cmd_status, "redis, workers, queue lengths")
     p.add_argument("--json", action="store_true")
@@ -148,6 +165,107 @@ def cmd_repos(args) -> int:
         skipped = ", ".join(f"{k} {v}" for k, v in sorted(r["skipped"].items())) or "none"
         print(f"{r['name']}: {r['files']} files, {r['chunks']} chunks, indexed {r['indexed_at']}\n"
               f"  languages: {langs}\n  skipped: {skipped}\n  zip sha256: {r['zip_sha256']}")
+    return 0
+
+
+def _print_refs(refs: list[dict]) -> None:
+    for i, r in enumerate(refs, 1):
+        symbol = f"  {r['symbol']}" if r["symbol"] else ""
+        print(f"[{i}] {r['path']}:{r['start_line']}-{r['end_line']}{symbol}  ({r['kind']}, {r['score']:.2f})")
+
+
+def cmd_search(args) -> int:
+    manager = _manager(args).start(workers=True)
+    try:
+        service = _service(manager)
+        k = args.k or manager.settings.retrieval_k
+        t0 = time.perf_counter()
+        job_id = service.enqueue("qa.retrieval", args.repo, args.query, k)
+        final = service.wait(job_id, poll_s=0.05)
+        elapsed_ms = (time.perf_counter() - t0) * 1000
+    finally:
+        manager.stop()
+    if final["state"] != "finished":
+        print(f"repowiki: {final['error']}", file=sys.stderr)
+        return 1
+    refs = final["result"]["references"]
+    if args.json:
+        _print_json({"question": args.query, "references": refs,
+                     "timings": {"retrieval_ms": round(final["result"]["retrieval_ms"], 1),
+                                 "total_ms": round(elapsed_ms, 1)}})
+    elif refs:
+        _print_refs(refs)
+    else:
+        print("nothing found")
+    return 0
+
+
+def cmd_ask(args) -> int:
+    from .core.conversations import Conversations
+
+    manager = _manager(args).start(workers=True)
+    conv_id = args.conversation
+    try:
+        service = _service(manager)
+        if conv_id == "new":
+            conv_id = Conversations(manager.home / "app.sqlite").create(args.repo, args.question)
+        elif conv_id:
+            Conversations(manager.home / "app.sqlite").get(conv_id)  # a clear error for a wrong id
+        k = args.k or manager.settings.retrieval_k
+        t0 = time.perf_counter()
+        first = []
+        retrieval_id, answer_id = service.ask(args.repo, args.question, k, conv_id)
+
+        def on_token(text: str) -> None:
+            if not first:
+                first.append(time.perf_counter())
+            if not args.json:
+                print(text, end="", flush=True)
+
+        try:
+            done = service.follow_answer(answer_id, retrieval_id, on_token)
+        except KeyboardInterrupt:
+            service.cancel(answer_id)
+            print("\nrepowiki: stopped", file=sys.stderr)
+            return 130
+        total_ms = (time.perf_counter() - t0) * 1000
+        retrieval = service.status(retrieval_id)["result"] or {}
+    finally:
+        manager.stop()
+    timings = {"retrieval_ms": round(retrieval.get("retrieval_ms", 0.0), 1),
+               "first_token_ms": round((first[0] - t0) * 1000, 1) if first else None,
+               "total_ms": round(total_ms, 1)}
+    if args.json:
+        out = {"question": args.question, "answer": done["answer"], "references": done["references"],
+               "timings": timings}
+        if conv_id:
+            out["conversation"] = conv_id
+        _print_json(out)
+        return 0
+    print()
+    if done["references"]:
+        print("\nSources:")
+        _print_refs(done["references"])
+    if conv_id:
+        print(f"(conversation {conv_id}: continue with --conversation {conv_id})")
+    return 0
+
+
+def cmd_conversations(args) -> int:
+    from .core.conversations import Conversations
+
+    conversations = Conversations(_home(args) / "app.sqlite")
+    data = conversations.turns(args.id) if args.id else conversations.list(args.repo)
+    if args.id:
+        conversations.get(args.id)
+    if args.json:
+        _print_json(data)
+        return 0
+    for item in data:
+        if args.id:
+            print(f"Q: {item['question']}\nA: {item['answer']}\n")
+        else:
+            print(f"{item['id']}  {item['repo']:<20} {item['updated_at']}  {item['title']}")
     return 0
 
 

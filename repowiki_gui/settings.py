@@ -82,6 +82,19 @@ class Settings:
     embed_threads: int = _why("onnxruntime intra-op threads: the machine's cores", os.cpu_count() or 2)
     embed_batch_size: int = _why("chunks per ONNX call; length-sorted so padding stays small", 32)
 
+    # --- retrieval and chat -----------------------------------------------
+    llm_model_path: str = _why(
+        "empty: the bundled SmolLM2-135M-Instruct GGUF; any other GGUF file works", "")
+    llm_n_ctx: int = _why("context window in tokens: room for 4-8 code references and the answer", 2048)
+    llm_threads: int = _why(
+        "llama.cpp threads; on 2 cores shared with an indexing job, 1 thread is often faster", 2)
+    llm_temperature: float = _why("low: answers should follow the sources, not invent", 0.1)
+    llm_max_tokens: int = _why("answer length limit; small models ramble past this", 384)
+    retrieval_k: int = _why("references retrieved per question; the prompt keeps what fits", 8)
+    min_similarity: float = _why(
+        "below this cosine similarity the best reference is unrelated: say so instead of inventing",
+        0.15)
+
     # --- maintenance ----------------------------------------------------
     cleanup_interval_s: int = _why(
         "resource_management.cleanup runs at start and then hourly", 3600)

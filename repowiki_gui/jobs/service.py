@@ -4,6 +4,7 @@ No Qt here: the CLI uses it directly and the window through a worker thread.
 """
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from pathlib import Path
@@ -169,6 +170,48 @@ class JobService:
                             "ended_at": row["ended_at"], "duration_s": row["duration_s"],
                             "worker": None, "expired": True})
         return out
+
+    # --- questions ----------------------------------------------------------
+    def ask(self, repo: str, question: str, k: int = 8, conversation_id: str | None = None) -> tuple[str, str]:
+        """Enqueue qa.retrieval and qa.generate_answer (which depends on it); return both ids."""
+        retrieval = self.enqueue("qa.retrieval", repo, question, k, conversation_id)
+        answer = self.enqueue("qa.generate_answer", repo, question, retrieval, conversation_id,
+                              depends_on=retrieval)
+        return retrieval, answer
+
+    def follow_answer(self, answer_id: str, retrieval_id: str, on_token: Callable[[str], None],
+                      block_ms: int = 500) -> dict:
+        """Read the answer's token stream from the start until its ``done`` event.
+
+        Raises the job's own error if retrieval or the answer fails first.
+        """
+        stream, last = f"repowiki:stream:{answer_id}", "0-0"
+        while True:
+            events = self.connection.xread({stream: last}, block=block_ms, count=200) or []
+            for _, items in events:
+                for event_id, fields in items:
+                    last = event_id
+                    data = {k.decode(): v.decode() for k, v in fields.items()}
+                    if data["type"] == "token":
+                        on_token(data["text"])
+                    elif data["type"] == "done":
+                        data["references"] = json.loads(data["references"])
+                        data["stopped"] = data["stopped"] == "1"
+                        return data
+            if events:
+                continue
+            for job_id in (retrieval_id, answer_id):
+                st = self.status(job_id)
+                if st["state"] in ("failed", "stopped", "canceled"):
+                    if job_id == retrieval_id:
+                        self._cancel_quietly(answer_id)
+                    raise UserError(st["error"] or f"The question's {st['name']} job {st['state']}.")
+
+    def _cancel_quietly(self, job_id: str) -> None:
+        try:
+            self.cancel(job_id)
+        except UserError:
+            pass  # it ended on its own
 
     # --- control ----------------------------------------------------------
     def cancel(self, job_id: str) -> str:

@@ -121,14 +121,3 @@ def generate_specs_with_index(repo: str, spec_types: list[str] | None = None,
                               out_dir: str | None = None, index_first: bool = True) -> dict:
     """specs_v2.generate_specs_with_index — built by the wiki issue."""
     _not_built("specs_v2.generate_specs_with_index", 6)
-
-
-def retrieval(repo: str, question: str, top_k: int = 10) -> dict:
-    """qa.retrieval — built by the QA issue."""
-    _not_built("qa.retrieval", 4)
-
-
-def generate_answer(repo: str, question: str, retrieval_job_id: str) -> dict:
-    """qa.generate_answer — built by the QA issue."""
-    _not_built("qa.generate_answer", 4)
-

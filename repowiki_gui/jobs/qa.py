@@ -1,0 +1,107 @@
+"""The qa family: ``qa.retrieval`` and ``qa.generate_answer`` (interactive worker).
+
+Retrieval keeps its references in Redis for 300 s; the answer job depends on
+it, reads them, and streams token deltas to ``repowiki:stream:<job id>``,
+ending with a ``done`` event that holds the answer and its references, so a
+reader that arrives late loses nothing.
+"""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from rq import get_current_job
+
+from ..core.answer import Reference, answer_question
+from ..core.conversations import Conversations
+from ..core.errors import UserError
+from ..core.repositories import RepoRegistry
+from ..core.search import search
+from ..core.store import ChunkStore
+from ..settings import Settings, default_home
+from . import models
+from .progress import JobProgress, cancel_requested
+
+REFS_KEY = "repowiki:refs:{}"
+STREAM_KEY = "repowiki:stream:{}"
+STREAM_TTL_S = 3600
+
+
+def _context() -> tuple[Path, Settings]:
+    home = default_home()
+    return home, Settings.load(home)
+
+
+def _search_query(home: Path, question: str, conversation_id: str | None) -> str:
+    """A follow-up ("and what does it return?") is searched together with the question before it."""
+    if not conversation_id:
+        return question
+    turns = Conversations(home / "app.sqlite").turns(conversation_id)
+    return f"{turns[-1]['question']} {question}" if turns else question
+
+
+def retrieval(repo: str, question: str, top_k: int = 8, conversation_id: str | None = None) -> dict:
+    """qa.retrieval: embed the question, hybrid search, keep the references for the answer job."""
+    t0 = time.perf_counter()
+    job = get_current_job()
+    home, settings = _context()
+    if RepoRegistry(home / "app.sqlite").get(repo) is None:
+        raise UserError(f"There is no indexed repository named {repo!r}; see `repowiki repos`.")
+    embedder = models.embedder(settings)
+    store = ChunkStore(home / "lancedb", embedder.dim)
+    hits = search(store, embedder, repo, _search_query(home, question, conversation_id), k=top_k)
+    refs = [dict(h.to_json(), text=h.text, similarity=h.similarity) for h in hits]
+    job.connection.set(REFS_KEY.format(job.id), json.dumps(refs), ex=settings.references_ttl_s)
+    return {"references": [h.to_json() for h in hits], "retrieval_ms": (time.perf_counter() - t0) * 1000}
+
+
+def generate_answer(repo: str, question: str, retrieval_job_id: str, conversation_id: str | None = None) -> dict:
+    """qa.generate_answer: references from Redis -> prompt within the budget -> streamed answer."""
+    job = get_current_job()
+    conn = job.connection
+    home, settings = _context()
+    raw = conn.get(REFS_KEY.format(retrieval_job_id))
+    if raw is None:
+        raise UserError("The references of this question expired before the answer started; ask again.")
+    # References unrelated to the question (low cosine similarity) are dropped, so a question the
+    # index cannot answer gets "I could not find anything" instead of an invention.
+    refs = [r for r in json.loads(raw) if r["similarity"] >= settings.min_similarity]
+    references = [Reference(i + 1, r["path"], r["start_line"], r["end_line"], r["symbol"], r["score"],
+                            r["kind"], r["text"]) for i, r in enumerate(refs)]
+    conversations = Conversations(home / "app.sqlite")
+    history = conversations.history(conversation_id) if conversation_id else []
+    stream = STREAM_KEY.format(job.id)
+    progress = JobProgress.current()
+    progress.update("generate", "Writing the answer", 0, settings.llm_max_tokens)
+    emitted = 0
+    last_check = [0.0, False]
+
+    def on_token(delta: str) -> None:
+        nonlocal emitted
+        emitted += 1
+        conn.xadd(stream, {"type": "token", "text": delta})
+
+    def should_stop() -> bool:
+        # a Redis read at most every 50 ms keeps cancel well inside a second
+        now = time.monotonic()
+        if now - last_check[0] > 0.05:
+            last_check[0] = now
+            last_check[1] = cancel_requested(conn, job.id)
+        return last_check[1]
+
+    result = answer_question(question, references, history, models.generator(settings),
+                             max_answer_tokens=settings.llm_max_tokens, temperature=settings.llm_temperature,
+                             on_token=on_token, should_stop=should_stop)
+    used = [r.to_json() for r in result.references]
+    done = {"type": "done", "answer": result.text, "references": json.dumps(used), "stopped": int(result.stopped),
+            "first_token_ms": "" if result.first_token_s is None else f"{result.first_token_s * 1000:.1f}",
+            "total_ms": f"{result.total_s * 1000:.1f}"}
+    with conn.pipeline() as pipe:
+        pipe.xadd(stream, done)
+        pipe.expire(stream, STREAM_TTL_S)
+        pipe.execute()
+    if conversation_id and not result.stopped:
+        conversations.add_turn(conversation_id, question, result.text, used)
+    progress.update("done", "Stopped by the user" if result.stopped else "Answered", emitted, emitted)
+    return {"answer": result.text, "references": used, "cited": result.cited, "stopped": result.stopped}
