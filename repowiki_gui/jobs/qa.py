@@ -97,11 +97,12 @@ def generate_answer(repo: str, question: str, retrieval_job_id: str, conversatio
     done = {"type": "done", "answer": result.text, "references": json.dumps(used), "stopped": int(result.stopped),
             "first_token_ms": "" if result.first_token_s is None else f"{result.first_token_s * 1000:.1f}",
             "total_ms": f"{result.total_s * 1000:.1f}"}
+    if conversation_id and not result.stopped:
+        # saved before `done`: a reader that sees the end can ask its follow-up at once
+        conversations.add_turn(conversation_id, question, result.text, used)
     with conn.pipeline() as pipe:
         pipe.xadd(stream, done)
         pipe.expire(stream, STREAM_TTL_S)
         pipe.execute()
-    if conversation_id and not result.stopped:
-        conversations.add_turn(conversation_id, question, result.text, used)
     progress.update("done", "Stopped by the user" if result.stopped else "Answered", emitted, emitted)
     return {"answer": result.text, "references": used, "cited": result.cited, "stopped": result.stopped}

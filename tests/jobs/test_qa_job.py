@@ -1,0 +1,109 @@
+"""Questions end to end: real Redis, interactive worker, ONNX embedder, LanceDB, bundled GGUF."""
+import json
+import zipfile
+
+import pytest
+
+from conftest import run_cli
+from repowiki_gui.core.answer import NO_CONTEXT_ANSWER
+from repowiki_gui.core.conversations import Conversations
+from repowiki_gui.core.errors import UserError
+
+FILES = {
+    "src/shop/payment.py": 'import hmac\n\n\ndef verify_signature(payload: bytes, signature: str, secret: bytes) -> bool:\n'
+                           '    """Check the webhook signature the payment provider sends."""\n'
+                           '    expected = hmac.new(secret, payload, "sha256").hexdigest()\n'
+                           '    return hmac.compare_digest(expected, signature)\n',
+    "src/shop/cart.py": "class Cart:\n    def __init__(self):\n        self.items = []\n\n"
+                        "    def add_item(self, sku, qty=1):\n        self.items.append((sku, qty))\n",
+}
+
+
+@pytest.fixture
+def indexed(service, tmp_path):
+    zip_path = tmp_path / "shop.zip"
+    with zipfile.ZipFile(zip_path, "w") as zf:
+        for name, text in FILES.items():
+            zf.writestr(f"shop-main/{name}", text)
+    final = service.wait(service.enqueue("indexing.index_zip", str(zip_path), "shop"), timeout_s=300)
+    assert final["state"] == "finished", final
+    return service
+
+
+def test_answer_streams_tokens_and_ends_with_references(indexed):
+    service = indexed
+    tokens = []
+    retrieval_id, answer_id = service.ask("shop", "how is the webhook signature verified?")
+    done = service.follow_answer(answer_id, retrieval_id, tokens.append)
+    assert len(tokens) > 3 and done["answer"].strip()
+    assert done["references"][0]["path"] == "src/shop/payment.py"
+    assert set(done["references"][0]) == {"path", "start_line", "end_line", "symbol", "score", "kind"}
+    assert float(done["first_token_ms"]) > 0
+    # the references were kept in Redis with the 300 s TTL for the answer job
+    ttl = service.connection.ttl(f"repowiki:refs:{retrieval_id}")
+    assert 0 < ttl <= 300
+    assert service.wait(answer_id, timeout_s=60)["state"] == "finished"
+    # a late reader still sees every token and the end
+    replay = []
+    assert service.follow_answer(answer_id, retrieval_id, replay.append)["answer"] == done["answer"]
+    assert replay == tokens
+
+
+def test_nothing_relevant_says_so_instead_of_inventing(indexed):
+    service = indexed
+    service.settings.min_similarity = 0.99  # nothing in the index is that close
+    tokens = []
+    r, a = service.ask("shop", "what is the capital of France?")
+    done = service.follow_answer(a, r, tokens.append)
+    assert done["answer"] == NO_CONTEXT_ANSWER and done["references"] == []
+
+
+def test_stop_cancels_a_streaming_answer(indexed):
+    service = indexed
+    tokens = []
+    r, a = service.ask("shop", "explain in detail everything about the cart and the payment code")
+
+    def on_token(text):
+        tokens.append(text)
+        if len(tokens) == 2:
+            service.cancel(a)
+
+    done = service.follow_answer(a, r, on_token)
+    assert done["stopped"] is True
+    assert len(tokens) < 40  # the worker checks the cancel flag every 50 ms, per token
+
+
+def test_follow_up_uses_the_conversation_and_it_persists(indexed):
+    service = indexed
+    conversations = Conversations(service.home / "app.sqlite")
+    conv = conversations.create("shop", "payments")
+    for question in ("what does verify_signature do?", "and what does it return?"):
+        r, a = service.ask("shop", question, conversation_id=conv)
+        service.follow_answer(a, r, lambda t: None)
+    turns = conversations.turns(conv)
+    assert [t["question"] for t in turns] == ["what does verify_signature do?", "and what does it return?"]
+    assert all(t["answer"] for t in turns)
+    assert conversations.list("shop")[0]["id"] == conv
+
+
+def test_unknown_repository_is_one_clear_error(services, service):
+    r, a = service.ask("nope", "anything?")
+    with pytest.raises(UserError, match="There is no indexed repository named 'nope'"):
+        service.follow_answer(a, r, lambda t: None)
+
+
+def test_cli_search_and_ask_print_the_contract_json(home, tmp_path):
+    zip_path = tmp_path / "shop.zip"
+    with zipfile.ZipFile(zip_path, "w") as zf:
+        for name, text in FILES.items():
+            zf.writestr(f"shop-main/{name}", text)
+    assert run_cli("index", str(zip_path), home=home, timeout=300).returncode == 0
+    found = json.loads(run_cli("search", "shop", "webhook signature", "-k", "2", "--json", home=home).stdout)
+    assert found["question"] == "webhook signature" and "answer" not in found
+    assert len(found["references"]) <= 2 and found["references"][0]["path"] == "src/shop/payment.py"
+    assert found["timings"]["retrieval_ms"] > 0
+    result = run_cli("ask", "shop", "what does verify_signature return?", "--json", home=home, timeout=300)
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout)
+    assert answer["answer"] and answer["references"]
+    assert set(answer["timings"]) == {"retrieval_ms", "first_token_ms", "total_ms"}
