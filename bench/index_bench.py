@@ -77,7 +77,8 @@ def main() -> int:
         peak_rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 
         embedder = OnnxEmbedder(threads=settings.embed_threads, batch_size=settings.embed_batch_size,
-                                max_tokens=settings.chunk_max_tokens)
+                                max_tokens=settings.chunk_max_tokens,
+                                max_batch_tokens=settings.embed_batch_tokens)
         # the same texts the job embedded: rebuilt exactly as the job's chunker made them
         texts = []
         for f in ingest_zip(zip_path, IngestLimits()).files:

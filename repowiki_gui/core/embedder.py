@@ -55,7 +55,8 @@ class OnnxEmbedder:
     dim = DIM
 
     def __init__(self, model_path: Path | None = None, tokenizer_path: Path | None = None,
-                 threads: int = 2, batch_size: int = 32, max_tokens: int = 256):
+                 threads: int = 2, batch_size: int = 64, max_tokens: int = 256,
+                 max_batch_tokens: int = 4096):
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
@@ -75,10 +76,24 @@ class OnnxEmbedder:
         self.session = ort.InferenceSession(str(model_path), opts, providers=["CPUExecutionProvider"])
         self._inputs = {i.name for i in self.session.get_inputs()}
         self.batch_size = batch_size
+        self.max_batch_tokens = max_batch_tokens
         self.max_tokens = max_tokens
 
     def count_tokens(self, text: str) -> int:
         return len(self.tokenizer.encode(text).ids)
+
+    def _batches(self, order, lengths):
+        """Length-sorted batches of at most ``batch_size`` texts and ``max_batch_tokens`` padded
+        tokens: short texts go many at a time, long ones few, so memory stays flat."""
+        batch: list[int] = []
+        for i in order:
+            if batch and (len(batch) >= self.batch_size
+                          or (len(batch) + 1) * lengths[i] > self.max_batch_tokens):
+                yield batch
+                batch = []
+            batch.append(int(i))
+        if batch:
+            yield batch
 
     def embed(self, texts: list[str]) -> np.ndarray:
         if not texts:
@@ -91,8 +106,7 @@ class OnnxEmbedder:
             raise ValueError(f"text of {too_long} tokens exceeds the model window of {self.max_tokens}")
         order = np.argsort(lengths, kind="stable")
         out = np.empty((len(texts), self.dim), np.float32)
-        for start in range(0, len(order), self.batch_size):
-            idx = order[start:start + self.batch_size]
+        for idx in self._batches(order, lengths):
             width = max(lengths[i] for i in idx)
             ids = np.zeros((len(idx), width), np.int64)
             mask = np.zeros((len(idx), width), np.int64)

@@ -13,10 +13,11 @@ from ..settings import Settings
 
 
 @lru_cache(maxsize=2)
-def _embedder(threads: int, batch_size: int, max_tokens: int):
+def _embedder(threads: int, batch_size: int, max_tokens: int, batch_tokens: int):
     from ..core.embedder import OnnxEmbedder
 
-    return OnnxEmbedder(threads=threads, batch_size=batch_size, max_tokens=max_tokens)
+    return OnnxEmbedder(threads=threads, batch_size=batch_size, max_tokens=max_tokens,
+                        max_batch_tokens=batch_tokens)
 
 
 @lru_cache(maxsize=1)
@@ -27,7 +28,8 @@ def _generator(model_path: str, n_ctx: int, threads: int):
 
 
 def embedder(settings: Settings):
-    return _embedder(settings.embed_threads, settings.embed_batch_size, settings.chunk_max_tokens)
+    return _embedder(settings.embed_threads, settings.embed_batch_size, settings.chunk_max_tokens,
+                     settings.embed_batch_tokens)
 
 
 def generator(settings: Settings):

@@ -109,7 +109,8 @@ def index_zip(zip_path: str, name: str | None = None) -> dict:
     with _repo_lock(home, repo):
         # Bulk workers fork a process per job, so the model loads here, once per job.
         embedder = OnnxEmbedder(threads=settings.embed_threads, batch_size=settings.embed_batch_size,
-                                max_tokens=settings.chunk_max_tokens)
+                                max_tokens=settings.chunk_max_tokens,
+                                max_batch_tokens=settings.embed_batch_tokens)
         report = indexer.index_zip(Path(zip_path), repo, store=ChunkStore(home / "lancedb", embedder.dim),
                                    registry=RepoRegistry(home / "app.sqlite"), embedder=embedder,
                                    limits=limits, progress=progress)
