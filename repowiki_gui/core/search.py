@@ -74,12 +74,12 @@ def search(store: ChunkStore, embedder: Embedder, repo: str, question: str, k: i
 
     if mode in ("hybrid", "vector"):
         vec = (table.search(qvec, vector_column_name="vector").distance_type("cosine")
-               .where(where, prefilter=True).select(_COLUMNS + ["vector"]).limit(candidates).to_list())
+               .where(where, prefilter=True).select(_COLUMNS + ["vector", "_distance"]).limit(candidates).to_list())
         ranked.append((1.0, vec))
     if mode in ("hybrid", "fts"):
         query = _fts_query(question)
         fts = (table.search(query, query_type="fts").where(where, prefilter=True)
-               .select(_COLUMNS + ["vector"]).limit(candidates).to_list()) if query else []
+               .select(_COLUMNS + ["vector", "_score"]).limit(candidates).to_list()) if query else []
         ranked.append((FTS_WEIGHT, fts))
     if mode == "hybrid":
         terms = _symbol_terms(question)
