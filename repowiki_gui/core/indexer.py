@@ -43,7 +43,8 @@ class IndexReport:
 
 
 def index_zip(zip_path: Path, repo: str, *, store: ChunkStore, registry: RepoRegistry, embedder: Embedder,
-              limits: IngestLimits, progress: Progress = NullProgress()) -> IndexReport:
+              limits: IngestLimits, progress: Progress = NullProgress(),
+              vector_index_min_rows: int = 50_000) -> IndexReport:
     check_repo_name(repo)
     t0 = time.perf_counter()
     timings: dict[str, float] = {}
@@ -80,8 +81,8 @@ def index_zip(zip_path: Path, repo: str, *, store: ChunkStore, registry: RepoReg
     t = time.perf_counter()
     unchanged = not changed and not removed
     if not unchanged:
-        progress.update("full-text", "Updating the full-text index", 0, 1)
-        store.ensure_fts()
+        progress.update("full-text", "Updating the full-text and vector indexes", 0, 1)
+        store.ensure_indexes(vector_index_min_rows)
     progress.update("full-text", "Full-text index ready", 1, 1)
     timings["fts_s"] = time.perf_counter() - t
 

@@ -73,7 +73,9 @@ def search(store: ChunkStore, embedder: Embedder, repo: str, question: str, k: i
     rows: dict[str, dict] = {}
 
     if mode in ("hybrid", "vector"):
-        vec = (table.search(qvec, vector_column_name="vector").distance_type("cosine")
+        # nprobes/refine only matter once a vector index exists; refine re-ranks with exact distances
+        vec = (table.search(qvec, vector_column_name="vector").distance_type("cosine").nprobes(24)
+               .refine_factor(4)
                .where(where, prefilter=True).select(_COLUMNS + ["vector", "_distance"]).limit(candidates).to_list())
         ranked.append((1.0, vec))
     if mode in ("hybrid", "fts"):

@@ -136,16 +136,28 @@ class ChunkStore:
         arrays.append(pa.FixedSizeListArray.from_arrays(pa.array(flat, pa.float32()), self.dim))
         return pa.Table.from_arrays(arrays, schema=schema)
 
-    def ensure_fts(self) -> None:
-        """Bring the full-text index up to date (new rows are searched even before this)."""
+    def ensure_indexes(self, vector_index_min_rows: int = 50_000) -> None:
+        """Bring the full-text index (and, past ``vector_index_min_rows``, a vector index) up to date.
+
+        New rows are searched even before this (flat), so it only costs speed, never correctness.
+        A flat scan of 100k x 384 takes ~250 ms; IVF_PQ answers in ~10 ms.
+        """
         from lancedb.index import FTS
 
         table = self.table()
-        names = {idx.name for idx in table.list_indices()}
-        if "terms_idx" not in names:
+        kinds = {idx.index_type for idx in table.list_indices()}
+        if "FTS" not in kinds:
             table.create_index("terms", config=FTS(with_position=False), replace=True)
-        else:
-            table.optimize()
+        rows = table.count_rows()
+        if rows >= vector_index_min_rows and not kinds - {"FTS"}:
+            partitions = max(16, int(rows ** 0.5))
+            table.create_index(metric="cosine", vector_column_name="vector", index_type="IVF_PQ",
+                               num_partitions=partitions, num_sub_vectors=self.dim // 8)
+        elif "FTS" in kinds:
+            table.optimize()  # folds new rows into the existing indexes
+
+    def has_vector_index(self) -> bool:
+        return any(idx.index_type != "FTS" for idx in self.table().list_indices())
 
     def count(self, repo: str) -> int:
         return self.table().count_rows(self._where(repo))

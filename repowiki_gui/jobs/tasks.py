@@ -113,7 +113,8 @@ def index_zip(zip_path: str, name: str | None = None) -> dict:
                                 max_batch_tokens=settings.embed_batch_tokens)
         report = indexer.index_zip(Path(zip_path), repo, store=ChunkStore(home / "lancedb", embedder.dim),
                                    registry=RepoRegistry(home / "app.sqlite"), embedder=embedder,
-                                   limits=limits, progress=progress)
+                                   limits=limits, progress=progress,
+                                   vector_index_min_rows=settings.vector_index_min_rows)
     progress.update("done", f"Indexed {report.files} files, {report.chunks} chunks", 1, 1)
     return report.to_dict()
 

@@ -117,3 +117,24 @@ def test_real_model_answers_a_natural_question(tmp_path):
     hits = search(store, embedder, "shop", "how is the webhook from the payment provider authenticated?", k=3)
     assert hits[0].path == "src/shop/payment.py"
     assert hits[0].similarity > search(store, embedder, "shop", "how do I bake sourdough bread?", k=1)[0].similarity
+
+
+def test_past_the_threshold_a_vector_index_serves_the_same_answers(tmp_path):
+    embedder = FakeEmbedder()
+    store = build(tmp_path, embedder)
+    before = search(store, embedder, "shop", "verify_signature webhook", k=3)
+    # pad the table so IVF_PQ can train, then index it
+    from repowiki_gui.core.chunking import Chunk
+
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    filler = [Chunk(f"pad/f{i}.txt", None, "", "text", 1, 1, f"filler {i}", f"pad/f{i}.txt\nfiller {i}")
+              for i in range(600)]
+    vecs = rng.standard_normal((600, embedder.dim)).astype(np.float32)
+    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+    store.apply("pad", filler, vecs, {c.path: "0" * 64 for c in filler}, set())
+    store.ensure_indexes(vector_index_min_rows=500)
+    assert store.has_vector_index()
+    after = search(store, embedder, "shop", "verify_signature webhook", k=3)
+    assert [h.path for h in after][:1] == [h.path for h in before][:1] == ["src/shop/payment.py"]
