@@ -142,7 +142,7 @@ class ChunkStore:
         New rows are searched even before this (flat), so it only costs speed, never correctness.
         A flat scan of 100k x 384 takes ~250 ms; IVF_PQ answers in ~10 ms.
         """
-        from lancedb.index import FTS
+        from lancedb.index import FTS, IvfPq
 
         table = self.table()
         kinds = {idx.index_type for idx in table.list_indices()}
@@ -151,8 +151,8 @@ class ChunkStore:
         rows = table.count_rows()
         if rows >= vector_index_min_rows and not kinds - {"FTS"}:
             partitions = max(16, int(rows ** 0.5))
-            table.create_index(metric="cosine", vector_column_name="vector", index_type="IVF_PQ",
-                               num_partitions=partitions, num_sub_vectors=self.dim // 8)
+            table.create_index("vector", config=IvfPq(distance_type="cosine", num_partitions=partitions,
+                                                      num_sub_vectors=self.dim // 8))
         elif "FTS" in kinds:
             table.optimize()  # folds new rows into the existing indexes
 
