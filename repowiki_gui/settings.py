@@ -105,6 +105,8 @@ class Settings:
     temp_max_age_s: int = _why(
         "a temp dir older than this whose job is not running is debris of a crash", 6 * 3600)
     history_keep_days: int = _why("task history rows older than this are pruned", 90)
+    index_version_max_age_s: int = _why(
+        "LanceDB keeps every commit; older than this no reader still uses one", 3600)
 
     @classmethod
     def load(cls, home: Path) -> "Settings":

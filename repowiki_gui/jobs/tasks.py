@@ -8,6 +8,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 
 from rq import get_current_job
@@ -31,19 +32,34 @@ def cleanup() -> dict:
     home = _home()
     settings = Settings.load(home)
     conn = job.connection
-    progress.update("registries", "Sweeping expired job data", 0, 4)
+    progress.update("registries", "Sweeping expired job data", 0, 5)
     expire_registries(conn)
-    progress.update("workers", "Removing stale worker keys", 1, 4)
+    progress.update("workers", "Removing stale worker keys", 1, 5)
     workers = clean_stale_workers(conn)
-    progress.update("temp", "Removing stale temp dirs", 2, 4)
+    progress.update("temp", "Removing stale temp dirs", 2, 5)
     running = set()
     for key in conn.scan_iter("rq:wip:*"):
         running.update(e.decode().split(":", 1)[0] for e in conn.zrange(key, 0, -1))
     temps = remove_stale_temp_dirs(home / "tmp", settings.temp_max_age_s, running)
-    progress.update("history", "Pruning old task history", 3, 4)
+    progress.update("history", "Pruning old task history", 3, 5)
     pruned = TaskHistory(home / "app.sqlite").prune(settings.history_keep_days)
-    progress.update("done", "Cleanup finished", 4, 4)
-    return {"stale_workers": workers, "temp_dirs": temps, "history_pruned": pruned}
+    progress.update("lancedb", "Removing old index versions", 4, 5)
+    versions = _clean_index_versions(home, settings)
+    progress.update("done", "Cleanup finished", 5, 5)
+    return {"stale_workers": workers, "temp_dirs": temps, "history_pruned": pruned,
+            "index_versions_cleaned": versions}
+
+
+def _clean_index_versions(home: Path, settings: Settings) -> bool:
+    """Old LanceDB table versions: kept an hour for readers still on them, then removed."""
+    if not (home / "lancedb" / "chunks.lance").exists():
+        return False
+    import lancedb
+
+    # Concurrent index commits are safe: Lance resolves them, and a conflict is retried as transient.
+    lancedb.connect(str(home / "lancedb")).open_table("chunks").optimize(
+        cleanup_older_than=timedelta(seconds=settings.index_version_max_age_s))
+    return True
 
 
 def process_files(root: str, paths: list[str], batch_size: int = 10) -> dict:

@@ -195,3 +195,15 @@ def test_files_without_chunks_do_not_make_an_unchanged_zip_look_changed(env, tmp
     assert first.files == 2
     report = run(zip_path)
     assert report.unchanged and report.changed_files == 0
+
+
+def test_old_table_versions_are_cleaned(env, tmp_path):
+    from datetime import timedelta
+
+    _, store, _, run = env
+    run(make_zip(tmp_path / "a.zip", {"src/app.py": APP}))
+    run(make_zip(tmp_path / "b.zip", {"src/app.py": APP + "\n\ndef more():\n    return 3\n"}))
+    assert len(store.table().list_versions()) > 2
+    count = store.count("demo")
+    store.cleanup_versions(timedelta(seconds=0))
+    assert len(store.table().list_versions()) == 1 and store.count("demo") == count
