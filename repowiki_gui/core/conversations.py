@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from .answer import Turn
+from .appdb import connect
 from .errors import UserError
 
 _SCHEMA = """
@@ -37,14 +38,10 @@ def _now() -> str:
 class Conversations:
     def __init__(self, db_path: Path):
         self.db_path = Path(db_path)
-        with self._connect() as db:
-            db.executescript(_SCHEMA)
+        connect(self.db_path, _SCHEMA).close()
 
     def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.db_path, timeout=30)
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA busy_timeout=30000")
-        return db
+        return connect(self.db_path)
 
     def create(self, repo: str, title: str) -> str:
         conv_id = uuid.uuid4().hex[:12]

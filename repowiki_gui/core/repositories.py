@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from .appdb import connect
 from .errors import UserError
 
 _SCHEMA = """
@@ -64,14 +65,10 @@ class Repository:
 class RepoRegistry:
     def __init__(self, db_path: Path):
         self.db_path = Path(db_path)
-        with self._connect() as db:
-            db.executescript(_SCHEMA)
+        connect(self.db_path, _SCHEMA).close()
 
     def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.db_path, timeout=30)
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA busy_timeout=30000")
-        return db
+        return connect(self.db_path)
 
     def save(self, repo: Repository, files: dict[str, str] | None = None) -> None:
         """Record a finished index; ``files`` (path -> sha256) replaces the file manifest."""

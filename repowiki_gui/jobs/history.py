@@ -14,6 +14,8 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+from ..core.appdb import connect
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS task_history (
     job_id      TEXT PRIMARY KEY,
@@ -59,11 +61,9 @@ class TaskHistory:
         cached = getattr(self._local, "db", None)
         if cached is not None and cached[0] == os.getpid():
             return cached[1]
-        db = sqlite3.connect(self.db_path, timeout=30)
-        db.execute("PRAGMA journal_mode=WAL")
+        db = connect(self.db_path)
         # WAL + NORMAL survives a process crash; only an OS crash may lose the last rows.
         db.execute("PRAGMA synchronous=NORMAL")
-        db.execute("PRAGMA busy_timeout=30000")
         self._local.db = (os.getpid(), db)
         return db
 
