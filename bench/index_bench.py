@@ -53,7 +53,7 @@ def fetch_sdist_as_zip(spec: str) -> Path:
 def run_index(service: JobService, zip_path: Path, name: str) -> tuple[dict, float]:
     t0 = time.perf_counter()
     job_id = service.enqueue("indexing.index_zip", str(zip_path), name)
-    final = service.wait(job_id, poll_s=0.05, timeout_s=3600)
+    final = service.wait(job_id, poll_s=1.0, timeout_s=3600)  # the end event wakes it at once
     elapsed = time.perf_counter() - t0
     if final["state"] != "finished":
         raise SystemExit(f"indexing failed: {final['error']}\n{final.get('traceback')}")

@@ -82,7 +82,8 @@ class Settings:
     embed_threads: int = _why("onnxruntime intra-op threads: the machine's cores", os.cpu_count() or 2)
     embed_batch_size: int = _why("most chunks per ONNX call; length-sorted so padding stays small", 64)
     embed_batch_tokens: int = _why(
-        "most padded tokens per ONNX call: 4096 keeps the job near 630 MB (8192: 1.3 GB, no faster)", 4096)
+        "most padded tokens per ONNX call; measured here: 512 -> 33 chunks/s at 324 MB, "
+        "4096 -> 24 chunks/s at 629 MB (small batches stay in cache)", 512)
 
     # --- retrieval and chat -----------------------------------------------
     llm_model_path: str = _why(

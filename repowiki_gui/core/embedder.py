@@ -56,7 +56,7 @@ class OnnxEmbedder:
 
     def __init__(self, model_path: Path | None = None, tokenizer_path: Path | None = None,
                  threads: int = 2, batch_size: int = 64, max_tokens: int = 256,
-                 max_batch_tokens: int = 4096):
+                 max_batch_tokens: int = 512):
         import onnxruntime as ort
         from tokenizers import Tokenizer
 

@@ -31,6 +31,18 @@ def cancel_requested(connection: Redis, job_id: str) -> bool:
     return bool(connection.exists(CANCEL_KEY.format(job_id)))
 
 
+END_STAGE = "_end"
+
+
+def announce_end(job: Job, outcome: str) -> None:
+    """Tell followers of the progress stream that this run ended (they stop waiting at once)."""
+    key = PROGRESS_STREAM.format(job.id)
+    with job.connection.pipeline() as pipe:
+        pipe.xadd(key, {"stage": END_STAGE, "state": outcome}, maxlen=PROGRESS_STREAM_LEN, approximate=True)
+        pipe.expire(key, CANCEL_TTL_S)
+        pipe.execute()
+
+
 def progress_meta(stage: str, message: str, processed: int, total: int, progress: float | None) -> dict:
     if progress is None:
         progress = (100.0 * processed / total) if total else 0.0

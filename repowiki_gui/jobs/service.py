@@ -21,7 +21,7 @@ from ..core.errors import JobNotFound, UserError
 from ..settings import Settings
 from .catalog import ALL_QUEUES, spec_for
 from .history import TaskHistory, summarize_args
-from .progress import PROGRESS_STREAM, progress_meta, request_cancel
+from .progress import END_STAGE, PROGRESS_STREAM, progress_meta, request_cancel
 from .worker import INTERACTIVE_QUEUES, worker_kind
 
 TERMINAL_STATES = ("finished", "failed", "stopped", "canceled")
@@ -136,17 +136,23 @@ class JobService:
         stream = PROGRESS_STREAM.format(job_id)
         last_id = "0-0"
         last_state = None
+        refresh = True
         while True:
-            st = self.status(job_id)
+            if refresh:  # Redis is asked for the state only when the stream is quiet or a run ended
+                st = self.status(job_id)
             done = st["state"] in TERMINAL_STATES or st.get("expired")
             if on_update and st["state"] != last_state and not done:
                 on_update(st)
             last_state = st["state"]
             block = None if done else max(1, int(poll_s * 1000))
-            for _, events in self.connection.xread({stream: last_id}, block=block, count=500) or []:
+            replies = self.connection.xread({stream: last_id}, block=block, count=500) or []
+            refresh = not replies
+            for _, events in replies:
                 for event_id, fields in events:
                     last_id = event_id
-                    if on_update:
+                    if fields.get(b"stage") == END_STAGE.encode():
+                        refresh = True  # finished, failed, or about to be retried
+                    elif on_update:
                         on_update(dict(st, state="started", progress=_decode_progress(fields)))
             if done:
                 if on_update:

@@ -27,6 +27,7 @@ from rq.worker.base import BaseWorker
 
 from ..core.errors import JobCancelled, SoftTimeLimitExceeded, UserError
 from .history import TaskHistory
+from .progress import announce_end
 
 log = logging.getLogger(__name__)
 
@@ -76,15 +77,17 @@ class _RepoWikiWorkerMixin:
         retry = job.should_retry and not stopped
         super().handle_job_failure(job, queue, started_job_registry=started_job_registry,
                                    exc_string=exc_string, execution=execution)
+        outcome = "stopped" if stopped else "retrying" if retry else "failed"
         if self.history:
             error = job.meta.get("error") or (exc_string.strip().splitlines() or ["failed"])[-1]
-            outcome = "stopped" if stopped else "retrying" if retry else "failed"
             self.history.ended(job.id, outcome, None if stopped else error)
+        announce_end(job, outcome)
 
     def handle_job_success(self, job: Job, queue: Queue, started_job_registry, execution):
         super().handle_job_success(job, queue, started_job_registry, execution)
         if self.history:
             self.history.ended(job.id, "finished")
+        announce_end(job, "finished")
 
 
 class BulkWorker(_RepoWikiWorkerMixin, Worker):
