@@ -159,6 +159,21 @@ class ChunkStore:
     def has_vector_index(self) -> bool:
         return any(idx.index_type != "FTS" for idx in self.table().list_indices())
 
+    def file_text(self, repo: str, path: str) -> str | None:
+        """A file's text rebuilt from its chunks (blank lines no chunk holds come back blank)."""
+        rows = (self.table().search().where(self._where(repo, f"path = {sql_str(path)}"))
+                .select(["start_line", "end_line", "text"]).limit(None).to_list())
+        if not rows:
+            return None
+        lines: dict[int, str] = {}
+        for r in rows:
+            parts = r["text"].split("\n")
+            if len(parts) == r["end_line"] - r["start_line"] + 1:
+                lines.update(zip(range(r["start_line"], r["end_line"] + 1), parts))
+            else:  # character slices of one very long line: join them in order
+                lines[r["start_line"]] = lines.get(r["start_line"], "") + r["text"]
+        return "\n".join(lines.get(n, "") for n in range(1, max(lines) + 1))
+
     def count(self, repo: str) -> int:
         return self.table().count_rows(self._where(repo))
 

@@ -208,3 +208,11 @@ def test_old_table_versions_are_cleaned(env, tmp_path):
     count = store.count("demo")
     store.cleanup_versions(timedelta(seconds=0))  # no other reader here, so "all but the latest" is safe
     assert len(store.table().list_versions()) == 1 and store.count("demo") == count
+
+
+def test_a_file_comes_back_from_its_chunks(env, tmp_path):
+    _, store, _, run = env
+    run(make_zip(tmp_path / "a.zip", {"src/app.py": APP, "README.md": README}))
+    assert store.file_text("demo", "src/app.py") == APP.rstrip("\n")
+    assert store.file_text("demo", "README.md") == README.rstrip("\n")
+    assert store.file_text("demo", "nope.py") is None
