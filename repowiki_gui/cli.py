@@ -102,10 +102,9 @@ def _print_json(obj) -> None:
 
 # --- commands ---------------------------------------------------------------
 def cmd_gui(args) -> int:
-    # The window is built by issue 5; until then the app is its services in the foreground.
-    print("repowiki: the window is not part of this build yet; running the services "
-          "in the foreground instead (Ctrl-C stops them).", file=sys.stderr, flush=True)
-    return cmd_serve(args)
+    from .ui.app import run_gui
+
+    return run_gui(_home(args), args.redis_url)
 
 
 def _print_progress(status: dict) -> None:

@@ -1,0 +1,227 @@
+"""The main window: repositories, chat, tasks; drop a ZIP anywhere to index it."""
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+from typing import Callable
+
+from PySide6.QtCore import QByteArray, QSettings, Qt, Signal, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDragMoveEvent, QDropEvent, QKeySequence
+from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QSplitter, QTabWidget, QWidget
+
+from .pyside_fixes import emit
+from ..core.repositories import default_repo_name
+from .repo_list import RepoListModel, RepoListPanel
+from .tasks_panel import TaskModel, TasksPanel
+from .widgets import icon
+
+ChatFactory = Callable[[object], QWidget]
+
+
+def default_chat_factory(bridge) -> QWidget:
+    """The chat panel, or a placeholder while it is not part of the build."""
+    try:
+        from .chat_panel import ChatPanel
+    except ImportError:
+        label = QLabel("Chat is loading…")
+        label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        return label
+    return ChatPanel(bridge)
+
+
+def check_drop(paths: list[Path]) -> tuple[list[Path], list[str]]:
+    """Split dropped files into ZIPs to index and one reason per refused file."""
+    zips, refused = [], []
+    for path in paths:
+        if not path.is_file():
+            refused.append(f"{path.name} is not a file")
+        elif path.suffix.lower() != ".zip":
+            refused.append(f"{path.name} is not a .zip file")
+        elif not zipfile.is_zipfile(path):   # reads the end-of-archive header only: quick
+            refused.append(f"{path.name} is not a valid ZIP archive")
+        else:
+            zips.append(path)
+    return zips, refused
+
+
+class MainWindow(QMainWindow):
+    closed = Signal()   # the user closed the window: the app quits (dialogs may still be open)
+
+    def __init__(self, bridge, settings: QSettings, chat_factory: ChatFactory | None = None,
+                 parent: QWidget | None = None):
+        super().__init__(parent)
+        self.bridge = bridge
+        self.settings = settings
+        self.setWindowTitle("RepoWiki")
+        self.setWindowIcon(icon("repowiki"))
+        self.setAcceptDrops(True)
+        self._boxes: list[QMessageBox] = []
+
+        self.repo_model = RepoListModel(self)
+        self.task_model = TaskModel(self)
+        self.repo_panel = RepoListPanel(self.repo_model, self)
+        self.tasks_panel = TasksPanel(self.task_model, self)
+        self.chat = (chat_factory or default_chat_factory)(bridge)
+        self.tabs = QTabWidget(self)
+        self.tabs.addTab(self.chat, "Chat")
+        self.top_splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.top_splitter.setObjectName("top_splitter")
+        self.top_splitter.addWidget(self.repo_panel)
+        self.top_splitter.addWidget(self.tabs)
+        self.top_splitter.setStretchFactor(1, 3)
+        self.main_splitter = QSplitter(Qt.Orientation.Vertical, self)
+        self.main_splitter.setObjectName("main_splitter")
+        self.main_splitter.addWidget(self.top_splitter)
+        self.main_splitter.addWidget(self.tasks_panel)
+        self.main_splitter.setStretchFactor(0, 3)
+        self.setCentralWidget(self.main_splitter)
+
+        self.redis_label = QLabel("Redis: starting…", self)
+        self.workers_label = QLabel("Workers: –", self)
+        self.statusBar().addPermanentWidget(self.redis_label)
+        self.statusBar().addPermanentWidget(self.workers_label)
+        self._build_menu()
+        self._connect_bridge()
+        self.restore_layout()
+
+    # --- building ---------------------------------------------------------------
+    def _build_menu(self) -> None:
+        menu = self.menuBar().addMenu("&File")
+        self.open_action = QAction(icon("open"), "&Open ZIP…", self)
+        self.open_action.setShortcut(QKeySequence.StandardKey.Open)
+        self.open_action.triggered.connect(self.open_zip_dialog)
+        self.quit_action = QAction("&Quit", self)
+        self.quit_action.setShortcut(QKeySequence("Ctrl+Q"))
+        self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
+        self.quit_action.triggered.connect(self.close)
+        menu.addAction(self.open_action)
+        menu.addSeparator()
+        menu.addAction(self.quit_action)
+        toolbar = self.addToolBar("Main")
+        toolbar.setObjectName("main_toolbar")
+        toolbar.addAction(self.open_action)
+
+    def _connect_bridge(self) -> None:
+        b = self.bridge
+        b.reposChanged.connect(self.repo_model.set_repos)
+        b.jobsChanged.connect(self.repo_model.set_jobs)
+        b.jobsChanged.connect(self.task_model.set_jobs)
+        b.statusChanged.connect(self.show_status)
+        b.statusChanged.connect(self.tasks_panel.show_status)
+        b.servicesReady.connect(self._services_ready)
+        # Bound slots, never lambdas: a lambda has no receiver thread, so it would run in the bridge's.
+        b.servicesFailed.connect(self._services_failed)
+        b.errorOccurred.connect(self._error)
+        self.repo_panel.removeRequested.connect(lambda name: b.call("removeRepo", name))
+        self.repo_panel.reindexRequested.connect(lambda name: b.call("reindexRepo", name))
+        self.tasks_panel.cancelRequested.connect(lambda job_id: b.call("cancelJob", job_id))
+        self.tasks_panel.retryRequested.connect(lambda job_id: b.call("retryJob", job_id))
+
+    # --- status -------------------------------------------------------------------
+    @Slot(dict)
+    def _services_ready(self, status: dict) -> None:
+        self.statusBar().showMessage("Services started: drop a ZIP to index it", 5000)
+        self.show_status(status)
+
+    @Slot(str)
+    def _services_failed(self, text: str) -> None:
+        self.redis_label.setText("Redis: not running")
+        self.show_message("The services could not start", text, QMessageBox.Icon.Critical)
+
+    @Slot(str)
+    def _error(self, text: str) -> None:
+        self.statusBar().showMessage(text, 10000)
+        self.show_message("RepoWiki", text)
+
+    @Slot(dict)
+    def show_status(self, info: dict) -> None:
+        redis = info.get("redis") or {}
+        if redis.get("running"):
+            self.redis_label.setText(f"Redis: running {redis.get('version') or ''}".rstrip())
+        else:
+            self.redis_label.setText(f"Redis: down ({redis.get('error') or 'not running'})")
+        workers = info.get("workers")
+        if workers is not None:
+            busy = sum(1 for w in workers if w.get("current_job"))
+            self.workers_label.setText(f"Workers: {len(workers)} ({busy} busy)" if workers else "Workers: none")
+
+    def show_message(self, title: str, text: str, icon_kind=QMessageBox.Icon.Warning) -> QMessageBox:
+        """A non-blocking message box (open(), never exec())."""
+        box = QMessageBox(icon_kind, title, text, QMessageBox.StandardButton.Ok, self)
+        box.setTextFormat(Qt.TextFormat.PlainText)   # error text may quote file names: never HTML
+        box.finished.connect(lambda _r: self._boxes.remove(box) if box in self._boxes else None)
+        self._boxes.append(box)
+        box.open()
+        return box
+
+    # --- ZIPs -----------------------------------------------------------------------
+    def queue_zips(self, paths: list[Path]) -> bool:
+        """Index every ZIP; refuse the whole lot, visibly, if any file is not a ZIP."""
+        zips, refused = check_drop(paths)
+        if refused or not zips:
+            text = "Only ZIP files can be indexed: " + "; ".join(refused or ["nothing to index"]) + "."
+            self.statusBar().showMessage(text, 10000)
+            self.show_message("Not a ZIP file", text)
+            return False
+        for path in zips:
+            self.bridge.call("indexZip", str(path), default_repo_name(path))
+        self.statusBar().showMessage(f"Queued {', '.join(p.name for p in zips)} for indexing", 5000)
+        return True
+
+    def open_zip_dialog(self) -> None:
+        dialog = QFileDialog(self, "Open ZIP", str(Path.home()), "ZIP archives (*.zip);;All files (*)")
+        dialog.setFileMode(QFileDialog.FileMode.ExistingFiles)
+        dialog.filesSelected.connect(lambda files: self.queue_zips([Path(f) for f in files]))
+        dialog.open()
+
+    @staticmethod
+    def _local_files(event) -> list[Path]:
+        mime = event.mimeData()
+        if not mime.hasUrls():
+            return []
+        return [Path(url.toLocalFile()) for url in mime.urls() if url.isLocalFile()]
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if self._local_files(event):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        if self._local_files(event):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = self._local_files(event)
+        if not paths:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        self.queue_zips(paths)
+
+    # --- layout memory -------------------------------------------------------------
+    def restore_layout(self) -> None:
+        geometry = self.settings.value("window/geometry")
+        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1280, 800)
+        self.top_splitter.setSizes([360, 920])
+        self.main_splitter.setSizes([560, 240])
+        for splitter in (self.top_splitter, self.main_splitter):
+            state = self.settings.value(f"window/{splitter.objectName()}")
+            if isinstance(state, QByteArray) and not state.isEmpty():
+                splitter.restoreState(state)
+
+    def save_layout(self) -> None:
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        for splitter in (self.top_splitter, self.main_splitter):
+            self.settings.setValue(f"window/{splitter.objectName()}", splitter.saveState())
+        self.settings.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.save_layout()
+        super().closeEvent(event)
+        emit(self.closed)

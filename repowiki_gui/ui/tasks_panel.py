@@ -1,0 +1,125 @@
+"""The tasks panel: every job with its progress, Cancel and Retry, queues and workers."""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QPushButton, QTableView,
+                               QVBoxLayout, QWidget)
+
+from .pyside_fixes import emit
+from .table_model import KeyedTableModel
+from .widgets import PROGRESS_ROLE, ProgressDelegate, icon
+
+CANCELLABLE = ("queued", "deferred", "scheduled", "started")
+RETRYABLE = ("failed", "stopped", "canceled")
+
+
+def fmt_duration(seconds) -> str:
+    if seconds is None:
+        return ""
+    return f"{seconds:.1f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
+
+
+class TaskModel(KeyedTableModel):
+    """JobService.jobs rows: seed name, queue, state, progress, message, duration."""
+
+    HEADERS = ("Task", "Queue", "State", "Progress", "Message", "Duration")
+    TASK, QUEUE, STATE, PROGRESS, MESSAGE, DURATION = range(6)
+    JOB_ID_ROLE = Qt.ItemDataRole.UserRole + 2
+
+    def key(self, row: dict) -> str:
+        return row["id"]
+
+    @Slot(list)
+    def set_jobs(self, jobs: list) -> None:
+        self.set_rows(list(jobs))
+
+    def cell(self, row: dict, column: int, role: int):
+        prog = row.get("progress") or {}
+        if role == Qt.ItemDataRole.DisplayRole:
+            if column == self.TASK:
+                return row.get("name") or "?"
+            if column == self.QUEUE:
+                return row.get("queue") or ""
+            if column == self.STATE:
+                return row.get("state") or ""
+            if column == self.PROGRESS:
+                return f"{prog['progress']:.0f}%" if "progress" in prog else ""
+            if column == self.MESSAGE:
+                return row.get("error") or prog.get("message") or ""
+            if column == self.DURATION:
+                return fmt_duration(row.get("duration_s"))
+            return None
+        if role == PROGRESS_ROLE and column == self.PROGRESS:
+            return int(prog["progress"]) if "progress" in prog and row.get("state") == "started" else None
+        if role == self.JOB_ID_ROLE:
+            return row["id"]
+        if role == Qt.ItemDataRole.ToolTipRole and column == self.MESSAGE:
+            return row.get("error") or prog.get("message") or None
+        return None
+
+
+def describe_status(info: dict) -> str:
+    """Queue lengths and workers with their current job, on one line."""
+    queues = "  ".join(f"{name}: {q.get('queued', 0)} queued, {q.get('started', 0)} running"
+                       for name, q in (info.get("queues") or {}).items())
+    workers = "; ".join(f"{w.get('kind') or w['name']} {w.get('state', '?')}"
+                        + (f" on {w['current_job'][:8]}" if w.get("current_job") else "")
+                        for w in info.get("workers") or [])
+    return f"Queues — {queues or 'none'}    Workers — {workers or 'none'}"
+
+
+class TasksPanel(QWidget):
+    """The job table; Cancel and Retry act on the selected row."""
+
+    cancelRequested = Signal(str)
+    retryRequested = Signal(str)
+
+    def __init__(self, model: TaskModel, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.model = model
+        self.view = QTableView(self)
+        self.view.setModel(model)
+        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.view.setItemDelegateForColumn(TaskModel.PROGRESS, ProgressDelegate(self.view))
+        self.view.verticalHeader().hide()
+        self.view.horizontalHeader().setSectionResizeMode(TaskModel.MESSAGE, QHeaderView.ResizeMode.Stretch)
+        self.view.setColumnWidth(TaskModel.TASK, 240)
+        self.cancel_button = QPushButton(icon("cancel"), "Cancel", self)
+        self.retry_button = QPushButton(icon("retry"), "Retry", self)
+        self.cancel_button.clicked.connect(lambda: self._act(self.cancelRequested))
+        self.retry_button.clicked.connect(lambda: self._act(self.retryRequested))
+        self.status_label = QLabel("Queues — waiting for the services", self)
+        self.status_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.status_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.status_label.setWordWrap(True)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.status_label, 1)
+        buttons.addWidget(self.cancel_button)
+        buttons.addWidget(self.retry_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.view)
+        layout.addLayout(buttons)
+        self.view.selectionModel().selectionChanged.connect(self._update_buttons)
+        model.dataChanged.connect(self._update_buttons)
+        model.modelReset.connect(self._update_buttons)
+        self._update_buttons()
+
+    def selected_job(self) -> dict | None:
+        rows = self.view.selectionModel().selectedRows()
+        return self.model.row_at(rows[0].row()) if rows else None
+
+    def _update_buttons(self, *_args) -> None:
+        job = self.selected_job()
+        self.cancel_button.setEnabled(bool(job) and job.get("state") in CANCELLABLE)
+        self.retry_button.setEnabled(bool(job) and job.get("state") in RETRYABLE and not job.get("expired"))
+
+    def _act(self, signal) -> None:
+        job = self.selected_job()
+        if job:
+            emit(signal, job["id"])
+
+    @Slot(dict)
+    def show_status(self, info: dict) -> None:
+        self.status_label.setText(describe_status(info))

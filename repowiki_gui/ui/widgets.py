@@ -1,0 +1,34 @@
+"""Small pieces the panels share: the icon set and a progress-bar delegate."""
+from __future__ import annotations
+
+from importlib import resources
+
+from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtGui import QIcon, QPainter
+from PySide6.QtWidgets import QApplication, QStyle, QStyledItemDelegate, QStyleOptionProgressBar, QStyleOptionViewItem
+
+PROGRESS_ROLE = Qt.ItemDataRole.UserRole + 1   # an int 0..100, or None when there is no bar to draw
+
+
+def icon(name: str) -> QIcon:
+    """An icon of resources/icons (SVG, drawn for this app)."""
+    return QIcon(str(resources.files("repowiki_gui.resources") / "icons" / f"{name}.svg"))
+
+
+class ProgressDelegate(QStyledItemDelegate):
+    """Draws PROGRESS_ROLE as a native progress bar; plain text when the role is None."""
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
+        value = index.data(PROGRESS_ROLE)
+        if value is None:
+            super().paint(painter, option, index)
+            return
+        bar = QStyleOptionProgressBar()
+        bar.rect = option.rect.adjusted(2, 3, -2, -3)
+        bar.minimum, bar.maximum, bar.progress = 0, 100, int(value)
+        bar.text = f"{int(value)}%"
+        bar.textVisible = True
+        bar.state = option.state
+        bar.palette = option.palette
+        style = option.widget.style() if option.widget else QApplication.style()
+        style.drawControl(QStyle.ControlElement.CE_ProgressBar, bar, painter, option.widget)

@@ -1,0 +1,49 @@
+"""A stand-in for ServiceBridge: the same signals and slots, records every call, emits on demand."""
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Signal
+
+
+class FakeBridge(QObject):
+    """Records slot calls in ``calls`` as (name, args); tests emit the signals themselves."""
+
+    reposChanged = Signal(list)
+    answerStarted = Signal(str, str)
+    answerToken = Signal(str, str)
+    answerDone = Signal(str, dict)
+    answerFailed = Signal(str, str)
+    conversationsChanged = Signal(str, list)
+    conversationLoaded = Signal(str, list)
+    sourceLoaded = Signal(str, str, str)
+    errorOccurred = Signal(str)
+
+    def __init__(self, sources: dict[tuple[str, str], str] | None = None):
+        super().__init__()
+        self.calls: list[tuple[str, tuple]] = []
+        # When set, readSource answers at once from here, as the real bridge would a moment later.
+        self.sources = sources
+
+    def call(self, name: str, *args) -> None:
+        """As ServiceBridge.call: run the request slot ``name`` (here at once, in this thread)."""
+        getattr(self, name)(*args)
+
+    def called(self, name: str) -> list[tuple]:
+        """The argument tuples of every call to ``name``."""
+        return [args for n, args in self.calls if n == name]
+
+    def ask(self, request_id: str, repo: str, question: str, conversation_id: str) -> None:
+        self.calls.append(("ask", (request_id, repo, question, conversation_id)))
+
+    def stopAnswer(self, answer_job_id: str) -> None:  # noqa: N802
+        self.calls.append(("stopAnswer", (answer_job_id,)))
+
+    def listConversations(self, repo: str) -> None:  # noqa: N802
+        self.calls.append(("listConversations", (repo,)))
+
+    def loadConversation(self, conversation_id: str) -> None:  # noqa: N802
+        self.calls.append(("loadConversation", (conversation_id,)))
+
+    def readSource(self, repo: str, path: str) -> None:  # noqa: N802
+        self.calls.append(("readSource", (repo, path)))
+        if self.sources is not None and (repo, path) in self.sources:
+            self.sourceLoaded.emit(repo, path, self.sources[(repo, path)])

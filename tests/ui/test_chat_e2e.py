@@ -1,0 +1,75 @@
+"""The chat panel on the real bridge: Redis, workers, ONNX embedder, LanceDB and the bundled GGUF."""
+import zipfile
+
+import pytest
+from PySide6.QtCore import QThread
+
+from repowiki_gui.ui.chat_panel import ChatPanel
+
+FILES = {
+    "src/shop/payment.py": 'import hmac\n\n\ndef verify_signature(payload: bytes, signature: str, secret: bytes) -> bool:\n'
+                           '    """Check the webhook signature the payment provider sends."""\n'
+                           '    expected = hmac.new(secret, payload, "sha256").hexdigest()\n'
+                           '    return hmac.compare_digest(expected, signature)\n',
+    "src/shop/cart.py": "class Cart:\n    def __init__(self):\n        self.items = []\n\n"
+                        "    def add_item(self, sku, qty=1):\n        self.items.append((sku, qty))\n",
+}
+
+
+@pytest.fixture
+def real_bridge(home, fast_settings, qtbot):
+    """The real ServiceBridge in its own thread, as app.py runs it; stopped even when the test fails."""
+    from repowiki_gui.ui.bridge import ServiceBridge
+
+    thread = QThread()
+    bridge = ServiceBridge(home, None, fast_settings)
+    bridge.moveToThread(thread)
+    thread.started.connect(bridge.start)
+    # Qt's worker-object pattern: the bridge and its timers die in their own thread, not at interpreter exit.
+    thread.finished.connect(bridge.deleteLater)
+    yield bridge, thread
+    bridge.stop()  # blocks until the services are down: the home fixture then finds no process
+    thread.quit()
+    thread.wait()
+
+
+@pytest.mark.timeout(900)
+def test_question_streams_an_answer_whose_reference_opens_the_source(qtbot, real_bridge, tmp_path):
+    bridge, thread = real_bridge
+    panel = ChatPanel(bridge)
+    qtbot.addWidget(panel)
+    # The bridge emits from its own threads: record into lists and poll with waitUntil, because
+    # qtbot.waitSignal would stop its Qt timer from the emitting thread.
+    ready, tokens, done = [], [], []
+    bridge.servicesReady.connect(ready.append)
+    bridge.servicesFailed.connect(ready.append)
+    bridge.answerToken.connect(lambda job, delta: tokens.append(delta))
+    bridge.answerDone.connect(lambda job, result: done.append(result))
+    thread.start()
+    qtbot.waitUntil(lambda: bool(ready), timeout=120_000)
+    assert isinstance(ready[0], dict), ready
+
+    zip_path = tmp_path / "shop.zip"
+    with zipfile.ZipFile(zip_path, "w") as zf:
+        for name, text in FILES.items():
+            zf.writestr(f"shop-main/{name}", text)
+    bridge.call("indexZip", str(zip_path), "shop")
+    qtbot.waitUntil(lambda: panel.current_repo() == "shop", timeout=300_000)
+
+    panel.question.setText("how is the webhook signature verified?")
+    panel.ask()
+    assert not panel.ask_button.isEnabled()
+    qtbot.waitUntil(lambda: bool(done) and panel.ask_button.isEnabled(), timeout=180_000)
+    answer = done[0]
+    assert tokens and answer["answer"].strip() and answer["references"], answer
+    assert panel.conversation_id() == answer["conversation"] != ""
+
+    links = panel.transcript.anchors()
+    assert any(href.startswith("ref:") for href, _ in links), links
+    first = answer["references"][0]
+    with qtbot.waitSignal(panel.source_view.rangeShown, timeout=30_000) as shown:
+        panel.transcript.activate("ref:1")
+    assert shown.args == ["shop", first["path"], first["start_line"], first["end_line"]]
+    assert panel.source_view.editor.toPlainText().strip()
+    assert panel.source_view.highlighted_range()[0] == first["start_line"]
+    qtbot.waitUntil(lambda: panel.conversations.count() == 1)  # the new conversation is listed

@@ -1,0 +1,160 @@
+"""ChatPanel against the fake bridge: asking, streaming, citations, stop, conversations, copy, no HTML."""
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication, QTextFormat
+
+from fake_bridge import FakeBridge
+from repowiki_gui.ui.chat_panel import ChatPanel
+
+SOURCE = "import hmac\n\n\ndef verify(payload, sig, secret):\n    return hmac.compare_digest(payload, sig)\n"
+REFS = [{"path": "src/pay.py", "start_line": 4, "end_line": 5, "symbol": "verify", "score": 0.9, "kind": "code"},
+        {"path": "src/cart.py", "start_line": 1, "end_line": 3, "symbol": "", "score": 0.5, "kind": "code"}]
+
+
+@pytest.fixture
+def bridge():
+    return FakeBridge(sources={("shop", "src/pay.py"): SOURCE})
+
+
+@pytest.fixture
+def panel(qtbot, bridge):
+    widget = ChatPanel(bridge)
+    qtbot.addWidget(widget)
+    widget.resize(1000, 600)
+    bridge.reposChanged.emit([{"name": "shop", "files": 2, "chunks": 4}, {"name": "other", "files": 1, "chunks": 1}])
+    return widget
+
+
+def ask(qtbot, panel, bridge, question="how is the signature verified?", job="job-1"):
+    panel.question.setText(question)
+    qtbot.mouseClick(panel.ask_button, Qt.MouseButton.LeftButton)
+    request_id = bridge.called("ask")[-1][0]
+    bridge.answerStarted.emit(request_id, job)
+    return request_id
+
+
+def test_ask_streams_then_shows_answer_references_and_citation_opens_source(qtbot, panel, bridge):
+    assert panel.current_repo() == "shop" and bridge.called("listConversations") == [("shop",)]
+    ask(qtbot, panel, bridge)
+    (request_id, repo, question, conv), = bridge.called("ask")
+    assert (repo, question, conv) == ("shop", "how is the signature verified?", "")
+    assert len(request_id) == 32 and not panel.ask_button.isEnabled()
+
+    for delta in ("It is ", "checked ", "with hmac [1]."):
+        bridge.answerToken.emit("job-1", delta)
+    bridge.answerToken.emit("another-job", "NOT MINE")
+    qtbot.waitUntil(lambda: "It is checked with hmac [1]." in panel.transcript.toPlainText())
+    assert "NOT MINE" not in panel.transcript.toPlainText()
+
+    bridge.answerDone.emit("job-1", {"answer": "It is checked with hmac.compare_digest [1].",
+                                     "references": REFS, "stopped": False, "conversation": "c1"})
+    text = panel.transcript.toPlainText()
+    assert text.count("It is checked with hmac") == 1  # the streamed draft was replaced
+    assert "[1] src/pay.py:4-5 (verify)" in text and "[2] src/cart.py:1-3" in text
+    assert panel.conversation_id() == "c1" and panel.ask_button.isEnabled()
+    assert bridge.called("listConversations")[-1] == ("shop",)
+
+    anchors = panel.transcript.anchors()
+    citation = next(href for href, label in anchors if label == "[1]")
+    assert [label for _, label in anchors][-2:] == ["[1] src/pay.py:4-5 (verify)", "[2] src/cart.py:1-3"]
+    with qtbot.waitSignal(panel.source_view.rangeShown), qtbot.waitSignal(panel.citationActivated) as sig:
+        panel.transcript.anchorClicked.emit(citation)  # what a click on the link does
+    assert sig.args == ["shop", "src/pay.py", 4, 5]
+    assert bridge.called("readSource") == [("shop", "src/pay.py")]
+    assert panel.source_view.editor.toPlainText() == SOURCE
+    assert panel.source_view.highlighted_range() == (4, 5)
+
+    # the next question continues the conversation
+    ask(qtbot, panel, bridge, "and the cart?", "job-2")
+    assert bridge.called("ask")[-1][3] == "c1"
+
+
+def test_stop_calls_stop_answer_and_ask_comes_back(qtbot, panel, bridge):
+    ask(qtbot, panel, bridge)
+    bridge.answerToken.emit("job-1", "Partial")
+    assert panel.stop_button.isEnabled()
+    qtbot.mouseClick(panel.stop_button, Qt.MouseButton.LeftButton)
+    assert bridge.called("stopAnswer") == [("job-1",)]
+    assert not panel.ask_button.isEnabled()
+    bridge.answerDone.emit("job-1", {"answer": "Partial", "references": [], "stopped": True, "conversation": "c1"})
+    assert panel.ask_button.isEnabled() and not panel.stop_button.isEnabled()
+    assert "(stopped)" in panel.transcript.toPlainText()
+
+
+def test_stop_before_the_job_id_is_known_is_sent_when_it_arrives(qtbot, panel, bridge):
+    panel.question.setText("q")
+    panel.ask()
+    panel.stop()
+    assert bridge.called("stopAnswer") == []
+    bridge.answerStarted.emit(bridge.called("ask")[0][0], "job-9")
+    assert bridge.called("stopAnswer") == [("job-9",)]
+
+
+def test_a_failure_is_shown_and_ask_comes_back(qtbot, panel, bridge):
+    request_id = ask(qtbot, panel, bridge)
+    bridge.answerFailed.emit(request_id, "The repository shop is not indexed.")
+    assert "The repository shop is not indexed." in panel.transcript.toPlainText()
+    assert panel.ask_button.isEnabled()
+
+
+def test_answer_text_is_never_html(qtbot, panel, bridge):
+    evil = 'Look <img src=x onerror=alert(1)> and <b>bold</b> <a href="http://x">x</a> [1]'
+    ask(qtbot, panel, bridge)
+    bridge.answerToken.emit("job-1", evil)
+    qtbot.waitUntil(lambda: "<img src=x" in panel.transcript.toPlainText())
+    bridge.answerDone.emit("job-1", {"answer": evil, "references": REFS, "stopped": False, "conversation": "c"})
+    assert evil in panel.transcript.toPlainText()
+    block = panel.transcript.document().begin()
+    while block.isValid():
+        it = block.begin()
+        while not it.atEnd():
+            fmt = it.fragment().charFormat()
+            assert not fmt.isImageFormat() and fmt.objectType() != QTextFormat.ObjectTypes.ImageObject
+            assert fmt.fontWeight() <= 400, it.fragment().text()
+            assert fmt.anchorHref().startswith("ref:") or not fmt.isAnchor()
+            it += 1
+        block = block.next()
+    assert "<b>" not in panel.transcript.toHtml().replace("&lt;b&gt;", "")
+
+
+def test_conversations_list_and_resume(qtbot, panel, bridge):
+    bridge.conversationsChanged.emit("other", [{"id": "x", "repo": "other", "title": "not shown"}])
+    assert panel.conversations.count() == 0
+    bridge.conversationsChanged.emit("shop", [
+        {"id": "c1", "repo": "shop", "title": "signatures?", "created_at": "t", "updated_at": "t"},
+        {"id": "c2", "repo": "shop", "title": "carts?", "created_at": "t", "updated_at": "t"}])
+    assert [panel.conversations.item(i).text() for i in range(2)] == ["signatures?", "carts?"]
+    item = panel.conversations.item(1)
+    qtbot.mouseClick(panel.conversations.viewport(), Qt.MouseButton.LeftButton,
+                     pos=panel.conversations.visualItemRect(item).center())
+    assert bridge.called("loadConversation") == [("c2",)]
+    bridge.conversationLoaded.emit("c2", [
+        {"question": "what is a cart?", "answer": "A list of items [1].", "references": REFS[1:], "created_at": "t"},
+        {"question": "and add_item?", "answer": "It appends.", "references": [], "created_at": "t"}])
+    text = panel.transcript.toPlainText()
+    assert "what is a cart?" in text and "A list of items [1]." in text and "It appends." in text
+    assert ("ref:0:1", "[1]") in panel.transcript.anchors()
+    ask(qtbot, panel, bridge, "more?")
+    assert bridge.called("ask")[-1][3] == "c2"
+
+    bridge.answerDone.emit("job-1", {"answer": "ok", "references": [], "stopped": False, "conversation": "c2"})
+    qtbot.mouseClick(panel.new_button, Qt.MouseButton.LeftButton)
+    assert panel.conversation_id() == "" and panel.transcript.toPlainText() == ""
+
+
+def test_switching_repository_lists_its_conversations(qtbot, panel, bridge):
+    panel.repo_combo.setCurrentText("other")
+    assert bridge.called("listConversations")[-1] == ("other",)
+    bridge.reposChanged.emit([{"name": "other"}, {"name": "shop"}])  # a refresh keeps the choice
+    assert panel.current_repo() == "other"
+
+
+def test_copy_as_markdown(qtbot, panel, bridge):
+    assert not panel.copy_button.isEnabled()
+    ask(qtbot, panel, bridge)
+    bridge.answerDone.emit("job-1", {"answer": "Checked with hmac [1].", "references": REFS,
+                                     "stopped": False, "conversation": "c"})
+    qtbot.mouseClick(panel.copy_button, Qt.MouseButton.LeftButton)
+    copied = QGuiApplication.clipboard().text()
+    assert copied.startswith("Checked with hmac [1].")
+    assert "Sources:" in copied and "1. `src/pay.py:4-5 (verify)`" in copied and "2. `src/cart.py:1-3`" in copied
