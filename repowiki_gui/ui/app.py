@@ -46,7 +46,7 @@ class Gui:
         self.bridge.moveToThread(self.thread)
         self.thread.started.connect(self.bridge.start)
         self.window = MainWindow(self.bridge, qsettings or QSettings("RepoWiki", "RepoWiki"),
-                                 chat_factory=chat_factory)
+                                 chat_factory=chat_factory, home=home)
         self._stopped = False
 
     def start(self) -> None:

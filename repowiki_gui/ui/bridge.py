@@ -41,7 +41,7 @@ TERMINAL = ("finished", "failed", "stopped", "canceled")
 STATUS_INTERVAL_MS = 1000
 JOBS_INTERVAL_MS = 500
 REQUESTS = frozenset({"start", "indexZip", "removeRepo", "reindexRepo", "cancelJob", "retryJob", "ask",
-                      "stopAnswer", "listConversations", "loadConversation", "readSource"})
+                      "stopAnswer", "listConversations", "loadConversation", "readSource", "applySettings"})
 
 
 def repo_of_index_args(args: str) -> str | None:
@@ -159,6 +159,26 @@ class ServiceBridge(QObject):
             thread.join(timeout=10)
         self.manager.stop()
         self.manager = self.service = None
+
+    @Slot(str)
+    def applySettings(self, settings_json: str) -> None:
+        """Restart the services with new settings (the JSON of ``Settings.to_json``)."""
+        data = json.loads(settings_json)
+        if "retry_intervals_s" in data:
+            data["retry_intervals_s"] = tuple(int(x) for x in data["retry_intervals_s"])
+        try:
+            settings = Settings(**data)
+        except TypeError as exc:
+            emit(self.servicesFailed, f"The new settings are not valid: {exc}.")
+            return
+        self.stop()
+        for timer in (self._status_timer, self._jobs_timer):
+            if timer is not None:
+                timer.deleteLater()
+        self._status_timer = self._jobs_timer = None
+        self._stopping.clear()
+        self.settings = settings
+        self.start()
 
     # --- polls ------------------------------------------------------------------
     @Slot()

@@ -10,8 +10,11 @@ from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDragMoveEvent,
 from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QSplitter, QTabWidget, QWidget
 
 from .pyside_fixes import emit
+from ..core.errors import SettingsError
 from ..core.repositories import default_repo_name
+from ..settings import Settings, default_home
 from .repo_list import RepoListModel, RepoListPanel
+from .settings_dialog import SettingsDialog
 from .tasks_panel import TaskModel, TasksPanel
 from .widgets import icon
 
@@ -48,10 +51,12 @@ class MainWindow(QMainWindow):
     closed = Signal()   # the user closed the window: the app quits (dialogs may still be open)
 
     def __init__(self, bridge, settings: QSettings, chat_factory: ChatFactory | None = None,
-                 parent: QWidget | None = None):
+                 parent: QWidget | None = None, home: Path | None = None):
         super().__init__(parent)
         self.bridge = bridge
         self.settings = settings
+        self.home = Path(home) if home is not None else Path(getattr(bridge, "home", None) or default_home())
+        self.settings_dialog: SettingsDialog | None = None
         self.setWindowTitle("RepoWiki")
         self.setWindowIcon(icon("repowiki"))
         self.setAcceptDrops(True)
@@ -90,11 +95,16 @@ class MainWindow(QMainWindow):
         self.open_action = QAction(icon("open"), "&Open ZIP…", self)
         self.open_action.setShortcut(QKeySequence.StandardKey.Open)
         self.open_action.triggered.connect(self.open_zip_dialog)
+        self.settings_action = QAction("&Settings…", self)
+        self.settings_action.setShortcut(QKeySequence("Ctrl+,"))
+        self.settings_action.setMenuRole(QAction.MenuRole.PreferencesRole)
+        self.settings_action.triggered.connect(self.open_settings)
         self.quit_action = QAction("&Quit", self)
         self.quit_action.setShortcut(QKeySequence("Ctrl+Q"))
         self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
         self.quit_action.triggered.connect(self.close)
         menu.addAction(self.open_action)
+        menu.addAction(self.settings_action)
         menu.addSeparator()
         menu.addAction(self.quit_action)
         toolbar = self.addToolBar("Main")
@@ -200,6 +210,41 @@ class MainWindow(QMainWindow):
             return
         event.acceptProposedAction()
         self.queue_zips(paths)
+
+    # --- settings ---------------------------------------------------------------------
+    def open_settings(self) -> None:
+        """The Settings dialog, non-modal; OK saves settings.json and restarts the services."""
+        if self.settings_dialog is not None:
+            self.settings_dialog.raise_()
+            self.settings_dialog.activateWindow()
+            return
+        try:
+            current = Settings.load(self.home)
+        except SettingsError as exc:
+            self.show_message("Settings", str(exc))
+            return
+        dialog = SettingsDialog(current, self.home, self)
+        dialog.finished.connect(self._settings_closed)
+        self.settings_dialog = dialog
+        dialog.open()
+
+    @Slot(int)
+    def _settings_closed(self, result: int) -> None:
+        dialog, self.settings_dialog = self.settings_dialog, None
+        if dialog is None:
+            return
+        dialog.deleteLater()
+        if result != SettingsDialog.DialogCode.Accepted:
+            return
+        new = dialog.result_settings()
+        try:
+            new.save(self.home)
+        except OSError as exc:
+            self.show_message("Settings", f"The settings could not be saved: {exc}.", QMessageBox.Icon.Critical)
+            return
+        self.redis_label.setText("Redis: restarting…")
+        self.statusBar().showMessage("Settings saved: restarting the services", 5000)
+        self.bridge.call("applySettings", new.to_json())
 
     # --- layout memory -------------------------------------------------------------
     def restore_layout(self) -> None:

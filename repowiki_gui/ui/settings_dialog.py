@@ -1,0 +1,125 @@
+"""The Settings dialog: model, threads, context, bulk workers, external Redis, data dir."""
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+
+from PySide6.QtCore import Slot
+from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel,
+                               QLineEdit, QPushButton, QSpinBox, QVBoxLayout, QWidget)
+
+from ..settings import Settings
+
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
+
+
+def check_values(model_path: str, redis_url: str) -> str | None:
+    """One sentence saying what is wrong with the edited values, or None when they can be saved."""
+    if model_path:
+        path = Path(model_path).expanduser()
+        if path.suffix.lower() != ".gguf":
+            return f"The model file {path.name} is not a .gguf file."
+        if not path.is_file():
+            return f"The model file {path} does not exist."
+    if redis_url and not redis_url.startswith(REDIS_SCHEMES):
+        return "The Redis URL must start with redis://, rediss:// or unix://."
+    return None
+
+
+class SettingsDialog(QDialog):
+    """Edits a copy of ``settings``; ``result_settings()`` gives the edited copy after OK."""
+
+    def __init__(self, settings: Settings, home: Path, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle("Settings")
+        self.settings = settings
+        self.home = Path(home)
+        why = Settings.describe()
+
+        self.model_path = QLineEdit(settings.llm_model_path, self)
+        self.model_path.setPlaceholderText("empty: the bundled model")
+        self.model_path.setToolTip(why["llm_model_path"])
+        self.browse_button = QPushButton("Browse…", self)
+        self.browse_button.clicked.connect(self.browse_model)
+        model_row = QHBoxLayout()
+        model_row.addWidget(self.model_path, 1)
+        model_row.addWidget(self.browse_button)
+
+        self.threads = QSpinBox(self)
+        self.threads.setRange(1, os.cpu_count() or 1)
+        self.threads.setValue(settings.llm_threads)
+        self.threads.setToolTip(why["llm_threads"])
+        self.n_ctx = QSpinBox(self)
+        self.n_ctx.setRange(512, 32768)
+        self.n_ctx.setSingleStep(512)
+        self.n_ctx.setValue(settings.llm_n_ctx)
+        self.n_ctx.setToolTip(why["llm_n_ctx"])
+        self.bulk_workers = QSpinBox(self)
+        self.bulk_workers.setRange(0, 8)
+        self.bulk_workers.setValue(settings.bulk_workers)
+        self.bulk_workers.setToolTip(why["bulk_workers"])
+        self.redis_url = QLineEdit(settings.redis_url, self)
+        self.redis_url.setEchoMode(QLineEdit.EchoMode.Password)   # a URL may carry a password
+        self.redis_url.setPlaceholderText("empty: the bundled Redis")
+        self.redis_url.setToolTip(why["redis_url"])
+        self.data_dir = QLineEdit(str(self.home), self)
+        self.data_dir.setReadOnly(True)
+        data_note = QLabel("Set by --home or REPOWIKI_HOME when RepoWiki starts.", self)
+        data_note.setEnabled(False)
+
+        form = QFormLayout()
+        form.addRow("GGUF model file:", model_row)
+        form.addRow("Model threads:", self.threads)
+        form.addRow("Context size (tokens):", self.n_ctx)
+        form.addRow("Bulk workers:", self.bulk_workers)
+        form.addRow("External Redis URL:", self.redis_url)
+        form.addRow("Data dir:", self.data_dir)
+        form.addRow("", data_note)
+
+        self.error_label = QLabel(self)
+        self.error_label.setStyleSheet("color: #c62828;")
+        self.error_label.setWordWrap(True)
+        self.error_label.hide()
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                                        | QDialogButtonBox.StandardButton.Cancel, self)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.error_label)
+        layout.addWidget(self.buttons)
+        self._file_dialog: QFileDialog | None = None
+
+    @Slot()
+    def browse_model(self) -> None:
+        start = self.model_path.text().strip()
+        directory = str(Path(start).expanduser().parent) if start else str(Path.home())
+        dialog = QFileDialog(self, "Choose a GGUF model", directory, "GGUF models (*.gguf);;All files (*)")
+        dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
+        dialog.fileSelected.connect(self.model_path.setText)
+        self._file_dialog = dialog
+        dialog.open()
+
+    def error_text(self) -> str:
+        return self.error_label.text() if self.error_label.isVisibleTo(self) else ""
+
+    def accept(self) -> None:
+        problem = check_values(self.model_path.text().strip(), self.redis_url.text().strip())
+        if problem:
+            self.error_label.setText(problem)
+            self.error_label.show()
+            return
+        self.error_label.hide()
+        super().accept()
+
+    def result_settings(self) -> Settings:
+        model = self.model_path.text().strip()
+        return dataclasses.replace(
+            self.settings,
+            llm_model_path=str(Path(model).expanduser()) if model else "",
+            llm_threads=self.threads.value(),
+            llm_n_ctx=self.n_ctx.value(),
+            bulk_workers=self.bulk_workers.value(),
+            redis_url=self.redis_url.text().strip(),
+        )
