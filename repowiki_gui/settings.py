@@ -29,7 +29,7 @@ class Settings:
         "set it to share one Redis between machines", "")
     bulk_workers: int = _why(
         "one forking worker per spare core; indexing is CPU bound and the "
-        "machine has few cores", 1)
+        "machine has few cores (0: other machines do the bulk work)", 1)
     start_local_workers: bool = _why(
         "off when other machines do the bulk work against a shared Redis", True)
     redis_start_timeout_s: float = _why(

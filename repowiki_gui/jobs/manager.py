@@ -127,7 +127,7 @@ class ServiceManager:
             self._spawn("interactive", INTERACTIVE_QUEUES)
         bulk_live = sum(1 for w in live if set(BULK_QUEUES) <= set(w.queue_names()))
         if bulk_live == 0:
-            for _ in range(max(1, self.settings.bulk_workers)):
+            for _ in range(self.settings.bulk_workers):  # 0: other machines do the bulk work
                 self._spawn("bulk", BULK_QUEUES)
         if wait:
             for wp in list(self.workers):
