@@ -4,30 +4,13 @@ from __future__ import annotations
 import zipfile
 
 import pytest
-from PySide6.QtCore import QObject, QSettings, Signal
+from PySide6.QtCore import QSettings
+
+import fake_bridge as fake_bridge_module
 
 
-class FakeBridge(QObject):
-    """The ServiceBridge's signals; ``call`` records requests instead of running them."""
-
-    servicesReady = Signal(dict)
-    servicesFailed = Signal(str)
-    statusChanged = Signal(dict)
-    jobsChanged = Signal(list)
-    reposChanged = Signal(list)
-    errorOccurred = Signal(str)
-    answerStarted = Signal(str, str)
-    answerToken = Signal(str, str)
-    answerDone = Signal(str, dict)
-    answerFailed = Signal(str, str)
-    conversationsChanged = Signal(str, list)
-    conversationLoaded = Signal(str, list)
-    sourceLoaded = Signal(str, str, str)
-    request = Signal(str, object)
-
-    def __init__(self):
-        super().__init__()
-        self.calls: list[tuple] = []
+class FakeBridge(fake_bridge_module.FakeBridge):
+    """The chat tests' fake, but ``call`` only records ``(name, *args)`` for the window's tests."""
 
     def call(self, name: str, *args) -> None:
         self.calls.append((name, *args))

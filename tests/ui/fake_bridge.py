@@ -7,6 +7,11 @@ from PySide6.QtCore import QObject, Signal
 class FakeBridge(QObject):
     """Records slot calls in ``calls`` as (name, args); tests emit the signals themselves."""
 
+    servicesReady = Signal(dict)
+    servicesFailed = Signal(str)
+    statusChanged = Signal(dict)
+    jobsChanged = Signal(list)
+    request = Signal(str, object)
     reposChanged = Signal(list)
     answerStarted = Signal(str, str)
     answerToken = Signal(str, str)
