@@ -16,10 +16,12 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import QEventLoop, QSettings, QTimer  # noqa: E402
+from PySide6.QtCore import QSettings  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+from ui_stall import run_until  # noqa: E402  (the same event-loop wait)
 FILES = {
     "README.md": "# inventory\n\nA small stock keeper: items, stores, and reports.\n",
     "inventory/items.py": ('"""Items and their stock levels."""\n\n\nclass Item:\n'
@@ -33,17 +35,6 @@ FILES = {
                             '    """Items whose count is below the limit."""\n'
                             '    return [i for i in items if i.count < limit]\n'),
 }
-
-
-def run_until(predicate, timeout_s: float) -> bool:
-    loop = QEventLoop()
-    check = QTimer()
-    check.timeout.connect(lambda: loop.quit() if predicate() else None)
-    check.start(100)
-    QTimer.singleShot(int(timeout_s * 1000), loop.quit)
-    loop.exec()
-    check.stop()
-    return predicate()
 
 
 def main() -> int:

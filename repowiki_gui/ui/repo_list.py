@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMessageBox, QTableView, QToolBar, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHeaderView, QMessageBox, QToolBar, QVBoxLayout, QWidget
 
 from .pyside_fixes import emit
 from .table_model import KeyedTableModel
-from .widgets import PROGRESS_ROLE, ProgressDelegate, icon
+from .widgets import PROGRESS_ROLE, icon, table_view
 
 INDEX_TASK = "indexing.index_zip"
 ACTIVE = {"queued": "queued", "deferred": "queued", "scheduled": "queued", "started": "indexing"}
@@ -77,12 +77,7 @@ class RepoListPanel(QWidget):
     def __init__(self, model: RepoListModel, parent: QWidget | None = None):
         super().__init__(parent)
         self.model = model
-        self.view = QTableView(self)
-        self.view.setModel(model)
-        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.view.setItemDelegateForColumn(RepoListModel.PROGRESS, ProgressDelegate(self.view))
-        self.view.verticalHeader().hide()
+        self.view = table_view(model, RepoListModel.PROGRESS, RepoListModel.NAME, self)
         header = self.view.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(RepoListModel.NAME, QHeaderView.ResizeMode.Stretch)

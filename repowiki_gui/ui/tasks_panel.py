@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QPushButton, QTableView,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget)
 
 from .pyside_fixes import emit
 from .table_model import KeyedTableModel
-from .widgets import PROGRESS_ROLE, ProgressDelegate, icon
+from .widgets import PROGRESS_ROLE, icon, table_view
 
 CANCELLABLE = ("queued", "deferred", "scheduled", "started")
 RETRYABLE = ("failed", "stopped", "canceled")
@@ -77,13 +76,7 @@ class TasksPanel(QWidget):
     def __init__(self, model: TaskModel, parent: QWidget | None = None):
         super().__init__(parent)
         self.model = model
-        self.view = QTableView(self)
-        self.view.setModel(model)
-        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.view.setItemDelegateForColumn(TaskModel.PROGRESS, ProgressDelegate(self.view))
-        self.view.verticalHeader().hide()
-        self.view.horizontalHeader().setSectionResizeMode(TaskModel.MESSAGE, QHeaderView.ResizeMode.Stretch)
+        self.view = table_view(model, TaskModel.PROGRESS, TaskModel.MESSAGE, self)
         self.view.setColumnWidth(TaskModel.TASK, 240)
         self.cancel_button = QPushButton(icon("cancel"), "Cancel", self)
         self.retry_button = QPushButton(icon("retry"), "Retry", self)

@@ -5,7 +5,8 @@ from importlib import resources
 
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QIcon, QPainter
-from PySide6.QtWidgets import QApplication, QStyle, QStyledItemDelegate, QStyleOptionProgressBar, QStyleOptionViewItem
+from PySide6.QtWidgets import (QAbstractItemView, QApplication, QHeaderView, QStyle, QStyledItemDelegate,
+                               QStyleOptionProgressBar, QStyleOptionViewItem, QTableView, QWidget)
 
 PROGRESS_ROLE = Qt.ItemDataRole.UserRole + 1   # an int 0..100, or None when there is no bar to draw
 
@@ -32,3 +33,15 @@ class ProgressDelegate(QStyledItemDelegate):
         bar.palette = option.palette
         style = option.widget.style() if option.widget else QApplication.style()
         style.drawControl(QStyle.ControlElement.CE_ProgressBar, bar, painter, option.widget)
+
+
+def table_view(model, progress_column: int, stretch_column: int, parent: QWidget) -> QTableView:
+    """A row-selecting table over ``model`` with a progress bar in ``progress_column``."""
+    view = QTableView(parent)
+    view.setModel(model)
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    view.setItemDelegateForColumn(progress_column, ProgressDelegate(view))
+    view.verticalHeader().hide()
+    view.horizontalHeader().setSectionResizeMode(stretch_column, QHeaderView.ResizeMode.Stretch)
+    return view
