@@ -48,9 +48,12 @@ def retrieval(repo: str, question: str, top_k: int = 8, conversation_id: str | N
     home, settings = _context()
     if RepoRegistry(home / "app.sqlite").get(repo) is None:
         raise UserError(f"There is no indexed repository named {repo!r}; see `repowiki repos`.")
+    progress = JobProgress.current()
+    progress.update("search", "Searching the index", 0, 1)
     embedder = models.embedder(settings)
     store = ChunkStore(home / "lancedb", embedder.dim)
     hits = search(store, embedder, repo, _search_query(home, question, conversation_id), k=top_k)
+    progress.update("search", f"Found {len(hits)} references", 1, 1)
     refs = [dict(h.to_json(), text=h.text, similarity=h.similarity) for h in hits]
     job.connection.set(REFS_KEY.format(job.id), json.dumps(refs), ex=settings.references_ttl_s)
     return {"references": [h.to_json() for h in hits], "retrieval_ms": (time.perf_counter() - t0) * 1000}
