@@ -147,7 +147,10 @@ def _watch_parent(parent_pid: int, worker: BaseWorker) -> None:
             os.killpg(horse, signal.SIGKILL)
         except OSError:
             pass
-    os.killpg(os.getpgid(0), signal.SIGKILL)
+    if os.getpgid(0) == os.getpid():
+        os.killpg(os.getpid(), signal.SIGKILL)  # our group: this worker and its scheduler child
+    else:
+        os.kill(os.getpid(), signal.SIGKILL)  # not a group leader: never take others down with us
 
 
 def run_worker(connection: Redis, queues: list[str], *, home: Path, name: str | None = None,

@@ -102,3 +102,28 @@ def test_abandoned_jobs_of_a_previous_crash_are_failed_at_start(home, fast_setti
         assert names == {wp.name for wp in second.workers}  # stale registrations are gone
     finally:
         second.stop()
+
+
+def test_a_worker_exits_when_the_process_that_started_it_dies(services, home):
+    """A manager killed with -9 must not leave its workers running."""
+    import subprocess
+    import sys
+
+    starter = subprocess.Popen(
+        [sys.executable, "-c",
+         "import os, subprocess, sys, time\n"
+         f"p = subprocess.Popen([sys.executable, '-m', 'repowiki_gui', '--home', {str(home)!r}, 'worker',"
+         " '--queues', 'maintenance', '--parent-pid', str(os.getpid())], start_new_session=True,"
+         " stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"
+         "print(p.pid, flush=True)\n"
+         "time.sleep(300)\n"],
+        stdout=subprocess.PIPE, text=True)
+    worker_pid = int(starter.stdout.readline())
+    conn = services.connection()
+    wait_until(lambda: any(int(conn.hget(k, "pid") or 0) == worker_pid for k in conn.smembers("rq:workers")),
+               what="the hand-started worker to register")
+    starter.kill()
+    starter.wait()
+    starter.stdout.close()
+    wait_until(lambda: not psutil.pid_exists(worker_pid)
+               or psutil.Process(worker_pid).status() == psutil.STATUS_ZOMBIE, what="the orphaned worker to exit")
