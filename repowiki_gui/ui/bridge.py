@@ -73,6 +73,7 @@ class ServiceBridge(QObject):
     conversationsChanged = Signal(str, list)
     conversationLoaded = Signal(str, list)
     sourceLoaded = Signal(str, str, str)
+    sourceFailed = Signal(str, str, str)       # (repo, path, why): shown in the source view itself
     request = Signal(str, object)   # (slot name, args tuple): see the module docstring
 
     def __init__(self, home: Path, redis_url: str | None = None, settings: Settings | None = None,
@@ -357,11 +358,10 @@ class ServiceBridge(QObject):
 
     @Slot(str, str)
     def readSource(self, repo: str, path: str) -> None:
-        from ..core.errors import UserError
-
         def run():
             text = self._chunk_store().file_text(repo, path)
             if text is None:
-                raise UserError(f"{path} is not in the index of {repo}.")
+                emit(self.sourceFailed, repo, path, f"{path} is not in the index of {repo}.")
+                return
             emit(self.sourceLoaded, repo, path, text)
         self._guard(run)

@@ -176,6 +176,7 @@ class SourceView(QWidget):
         layout.addWidget(self._title)
         layout.addWidget(self.editor)
         bridge.sourceLoaded.connect(self._on_source_loaded)
+        bridge.sourceFailed.connect(self._on_source_failed)
 
     def current_path(self) -> tuple[str, str] | None:
         """(repo, path) of the file on screen, or None."""
@@ -198,6 +199,10 @@ class SourceView(QWidget):
         self._cache[(repo, path)] = text
         if self._pending and self._pending[:2] == (repo, path):
             self._display()
+
+    def _on_source_failed(self, repo: str, path: str, why: str) -> None:
+        if self._pending and self._pending[:2] == (repo, path):
+            self._title.setText(why)  # instead of "Loading…" forever
 
     def _display(self) -> None:
         repo, path, start, end = self._pending

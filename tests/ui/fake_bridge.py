@@ -20,6 +20,7 @@ class FakeBridge(QObject):
     conversationsChanged = Signal(str, list)
     conversationLoaded = Signal(str, list)
     sourceLoaded = Signal(str, str, str)
+    sourceFailed = Signal(str, str, str)
     errorOccurred = Signal(str)
 
     def __init__(self, sources: dict[tuple[str, str], str] | None = None):
@@ -52,3 +53,5 @@ class FakeBridge(QObject):
         self.calls.append(("readSource", (repo, path)))
         if self.sources is not None and (repo, path) in self.sources:
             self.sourceLoaded.emit(repo, path, self.sources[(repo, path)])
+        elif self.sources is not None:
+            self.sourceFailed.emit(repo, path, f"{path} is not in the index of {repo}.")

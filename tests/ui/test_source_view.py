@@ -92,3 +92,10 @@ def test_colours_follow_a_dark_palette(qtbot):
     view.setPalette(dark)
     qtbot.waitUntil(lambda: formats_of(view, 4)[0][2].foreground().color().lightness() != light)
     assert formats_of(view, 4)[0][2].foreground().color().lightness() > 128
+
+
+def test_a_file_missing_from_the_index_says_so_instead_of_loading_forever(qtbot):
+    bridge, view = make(qtbot, {("shop", "cart.py"): PY})
+    view.show_range("shop", "gone.py", 1, 2)
+    assert view._title.text() == "gone.py is not in the index of shop."
+    assert view.current_path() is None
