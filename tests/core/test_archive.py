@@ -5,14 +5,11 @@ not write the hostile thing itself, by patching the header bytes afterwards.
 """
 from __future__ import annotations
 
-import os
 import re
 import stat
 import struct
-import sys
 import tracemalloc
 import zipfile
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -22,38 +19,7 @@ from repowiki_gui.core.archive import ReadBudget, normalise_name, open_zip, read
 from repowiki_gui.core.errors import ArchiveError, UserError
 from repowiki_gui.core.files import IngestLimits, ingest_zip
 
-# --- nothing may be written: an audit hook sees every open-for-write and every mkdir ----
-
-_WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
-_WRITE_EVENTS = {"os.mkdir", "os.rename", "os.remove", "os.rmdir", "os.symlink", "os.link",
-                 "os.truncate", "os.chmod", "os.utime", "shutil.copyfile", "shutil.move",
-                 "shutil.rmtree", "tempfile.mkstemp", "tempfile.mkdtemp"}
-_armed: list[list] = []
-
-
-def _audit(event, args):
-    if not _armed:
-        return
-    if event == "open":
-        _path, mode, flags = args
-        if (isinstance(flags, int) and flags & _WRITE_FLAGS) or (isinstance(mode, str) and set(mode) & set("wax+")):
-            _armed[-1].append((event, args))
-    elif event in _WRITE_EVENTS:
-        _armed[-1].append((event, args))
-
-
-sys.addaudithook(_audit)  # hooks cannot be removed; this one is inert unless armed
-
-
-@contextmanager
-def no_disk_writes():
-    """Record every attempt to write to disk made inside the block."""
-    writes: list = []
-    _armed.append(writes)
-    try:
-        yield writes
-    finally:
-        _armed.pop()
+from disk_audit import no_disk_writes  # noqa: E402  (nothing may be written: an audit hook sees it)
 
 
 def tree(root: Path) -> dict[str, int]:

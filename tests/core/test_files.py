@@ -3,10 +3,7 @@ from __future__ import annotations
 
 import codecs
 import hashlib
-import os
-import sys
 import zipfile
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -15,28 +12,7 @@ from repowiki_gui.core.errors import ArchiveError, JobCancelled
 from repowiki_gui.core.files import (IngestLimits, Ingested, decode_text, detect_language,
                                      ingest_zip, looks_minified)
 
-_WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
-_armed: list[list] = []
-
-
-def _audit(event, args):
-    if _armed and ((event == "open" and isinstance(args[2], int) and args[2] & _WRITE_FLAGS)
-                   or event in {"os.mkdir", "os.rename", "os.remove", "os.symlink", "tempfile.mkstemp",
-                                "tempfile.mkdtemp", "shutil.copyfile"}):
-        _armed[-1].append((event, args))
-
-
-sys.addaudithook(_audit)  # inert unless armed
-
-
-@contextmanager
-def no_disk_writes():
-    writes: list = []
-    _armed.append(writes)
-    try:
-        yield writes
-    finally:
-        _armed.pop()
+from disk_audit import no_disk_writes  # noqa: E402
 
 
 def make_zip(path: Path, entries, compression=zipfile.ZIP_DEFLATED) -> Path:

@@ -9,14 +9,7 @@ from repowiki_gui.core.answer import NO_CONTEXT_ANSWER
 from repowiki_gui.core.conversations import Conversations
 from repowiki_gui.core.errors import UserError
 
-FILES = {
-    "src/shop/payment.py": 'import hmac\n\n\ndef verify_signature(payload: bytes, signature: str, secret: bytes) -> bool:\n'
-                           '    """Check the webhook signature the payment provider sends."""\n'
-                           '    expected = hmac.new(secret, payload, "sha256").hexdigest()\n'
-                           '    return hmac.compare_digest(expected, signature)\n',
-    "src/shop/cart.py": "class Cart:\n    def __init__(self):\n        self.items = []\n\n"
-                        "    def add_item(self, sku, qty=1):\n        self.items.append((sku, qty))\n",
-}
+from sample_repos import SHOP_FILES as FILES  # noqa: E402
 
 
 @pytest.fixture

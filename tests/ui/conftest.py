@@ -4,7 +4,7 @@ from __future__ import annotations
 import zipfile
 
 import pytest
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, QThread
 
 import fake_bridge as fake_bridge_module
 
@@ -46,3 +46,20 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if "tests/ui/" in str(item.fspath).replace("\\", "/"):
             item.add_marker(pytest.mark.qt_log_ignore("This plugin does not support propagateSizeHints"))
+
+
+@pytest.fixture
+def real_bridge(home, fast_settings, qtbot):
+    """The real ServiceBridge in its own thread, as app.py runs it; stopped even when the test fails."""
+    from repowiki_gui.ui.bridge import ServiceBridge
+
+    thread = QThread()
+    bridge = ServiceBridge(home, None, fast_settings)
+    bridge.moveToThread(thread)
+    thread.started.connect(bridge.start)
+    # Qt's worker-object pattern: the bridge and its timers die in their own thread, not at interpreter exit.
+    thread.finished.connect(bridge.deleteLater)
+    yield bridge, thread
+    bridge.stop()  # blocks until the services are down: the home fixture then finds no process
+    thread.quit()
+    thread.wait()

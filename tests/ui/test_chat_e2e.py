@@ -2,35 +2,12 @@
 import zipfile
 
 import pytest
-from PySide6.QtCore import QThread
 
 from repowiki_gui.ui.chat_panel import ChatPanel
 
-FILES = {
-    "src/shop/payment.py": 'import hmac\n\n\ndef verify_signature(payload: bytes, signature: str, secret: bytes) -> bool:\n'
-                           '    """Check the webhook signature the payment provider sends."""\n'
-                           '    expected = hmac.new(secret, payload, "sha256").hexdigest()\n'
-                           '    return hmac.compare_digest(expected, signature)\n',
-    "src/shop/cart.py": "class Cart:\n    def __init__(self):\n        self.items = []\n\n"
-                        "    def add_item(self, sku, qty=1):\n        self.items.append((sku, qty))\n",
-}
+from sample_repos import SHOP_FILES as FILES  # noqa: E402
 
 
-@pytest.fixture
-def real_bridge(home, fast_settings, qtbot):
-    """The real ServiceBridge in its own thread, as app.py runs it; stopped even when the test fails."""
-    from repowiki_gui.ui.bridge import ServiceBridge
-
-    thread = QThread()
-    bridge = ServiceBridge(home, None, fast_settings)
-    bridge.moveToThread(thread)
-    thread.started.connect(bridge.start)
-    # Qt's worker-object pattern: the bridge and its timers die in their own thread, not at interpreter exit.
-    thread.finished.connect(bridge.deleteLater)
-    yield bridge, thread
-    bridge.stop()  # blocks until the services are down: the home fixture then finds no process
-    thread.quit()
-    thread.wait()
 
 
 @pytest.mark.timeout(900)

@@ -5,7 +5,6 @@ import dataclasses
 import json
 
 import pytest
-from PySide6.QtCore import QThread
 from PySide6.QtWidgets import QDialogButtonBox, QLineEdit
 
 from repowiki_gui.settings import Settings
@@ -120,20 +119,6 @@ def test_cancel_saves_nothing(qtbot, fake_bridge, qsettings, placeholder_chat, t
     assert not (tmp_path / "settings.json").exists() and fake_bridge.calls == []
 
 
-@pytest.fixture
-def real_bridge(home, fast_settings, qtbot):
-    """The real ServiceBridge in its own thread, as app.py runs it; stopped even when the test fails."""
-    from repowiki_gui.ui.bridge import ServiceBridge
-
-    thread = QThread()
-    bridge = ServiceBridge(home, None, fast_settings)
-    bridge.moveToThread(thread)
-    thread.started.connect(bridge.start)
-    thread.finished.connect(bridge.deleteLater)
-    yield bridge, thread
-    bridge.stop()
-    thread.quit()
-    thread.wait()
 
 
 def bulk_workers(status: dict) -> int:
