@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import logging
+import posixpath
 import threading
 from pathlib import Path
 
@@ -37,11 +38,13 @@ from ..settings import Settings
 log = logging.getLogger(__name__)
 
 INDEX_TASK = "indexing.index_zip"
+WIKI_TASK = "specs_v2.generate_specs_with_index"
 TERMINAL = ("finished", "failed", "stopped", "canceled")
 STATUS_INTERVAL_MS = 1000
 JOBS_INTERVAL_MS = 500
 REQUESTS = frozenset({"start", "indexZip", "removeRepo", "reindexRepo", "cancelJob", "retryJob", "ask",
-                      "stopAnswer", "listConversations", "loadConversation", "readSource", "applySettings"})
+                      "stopAnswer", "listConversations", "loadConversation", "readSource", "applySettings",
+                      "generateWiki", "exportWiki", "loadWiki", "loadWikiPage"})
 
 
 def repo_of_index_args(args: str) -> str | None:
@@ -59,6 +62,15 @@ def repo_of_index_args(args: str) -> str | None:
     return None
 
 
+def repo_of_wiki_args(args: str) -> str | None:
+    """The repository a ``specs_v2.generate_specs_with_index`` history row is about (its first argument)."""
+    try:
+        values = json.loads(f"[{args}]")
+    except (json.JSONDecodeError, TypeError):
+        return None
+    return values[0] if values and isinstance(values[0], str) and values[0] else None
+
+
 class ServiceBridge(QObject):
     servicesReady = Signal(dict)
     servicesFailed = Signal(str)
@@ -74,6 +86,10 @@ class ServiceBridge(QObject):
     conversationLoaded = Signal(str, list)
     sourceLoaded = Signal(str, str, str)
     sourceFailed = Signal(str, str, str)       # (repo, path, why): shown in the source view itself
+    wikiLoaded = Signal(str, dict)             # (repo, manifest of wiki.json; {} when there is no wiki)
+    wikiPageLoaded = Signal(str, str, str)     # (repo, docs page, HTML rendered in the bridge thread)
+    wikiPageFailed = Signal(str, str, str)     # (repo, docs page, why)
+    wikiChanged = Signal(str)                  # a wiki job of that repository ended: reload its wiki
     request = Signal(str, object)   # (slot name, args tuple): see the module docstring
 
     def __init__(self, home: Path, redis_url: str | None = None, settings: Settings | None = None,
@@ -88,6 +104,7 @@ class ServiceBridge(QObject):
         self._status_timer: QTimer | None = None
         self._jobs_timer: QTimer | None = None
         self._index_states: dict[str, str] = {}
+        self._wiki_states: dict[str, str] = {}    # wiki job id -> last state seen
         self._active_index: dict[str, str] = {}   # repo -> state of its queued/started index job
         self._followers: dict[str, threading.Thread] = {}
         self._stopping = threading.Event()
@@ -208,7 +225,15 @@ class ServiceBridge(QObject):
             return
         ended = False
         active: dict[str, str] = {}
+        wikis_ended: list[str] = []
         for row in rows:
+            if row["name"] == WIKI_TASK:
+                row["repo"] = repo_of_wiki_args(args.get(row["id"]) or "")
+                before = self._wiki_states.get(row["id"])
+                if row["state"] in TERMINAL and before is not None and before not in TERMINAL and row["repo"]:
+                    wikis_ended.append(row["repo"])
+                self._wiki_states[row["id"]] = row["state"]
+                continue
             if row["name"] != INDEX_TASK:
                 continue
             row["repo"] = repo_of_index_args(args.get(row["id"]) or "")
@@ -222,6 +247,8 @@ class ServiceBridge(QObject):
         emit(self.jobsChanged, rows)
         if ended:
             self._emit_repos()
+        for repo in dict.fromkeys(wikis_ended):
+            emit(self.wikiChanged, repo)
 
     def _emit_repos(self) -> None:
         from ..core.repositories import RepoRegistry
@@ -365,3 +392,50 @@ class ServiceBridge(QObject):
                 return
             emit(self.sourceLoaded, repo, path, text)
         self._guard(run)
+
+    # --- wiki -------------------------------------------------------------------------
+    @Slot(str, list)
+    def generateWiki(self, repo: str, spec_ids: list) -> None:
+        """Queue the wiki job for ``repo`` with these spec types (all of them when empty)."""
+        from ..core.wiki_files import SPEC_TYPES
+
+        def run():
+            self.service.enqueue(WIKI_TASK, repo, list(spec_ids) or list(SPEC_TYPES), None)
+            self._poll_jobs()
+        self._when_ready(run)
+
+    @Slot(str, str)
+    def exportWiki(self, repo: str, out_dir: str) -> None:
+        """Queue the wiki job with the spec types of the wiki on disk (all when none) and an export folder."""
+        from ..core.wiki_files import SPEC_TYPES, load_manifest, wiki_dir
+
+        def run():
+            specs = (load_manifest(wiki_dir(self.home, repo)) or {}).get("specs") or list(SPEC_TYPES)
+            self.service.enqueue(WIKI_TASK, repo, list(specs), str(Path(out_dir).resolve()))
+            self._poll_jobs()
+        self._when_ready(run)
+
+    @Slot(str)
+    def loadWiki(self, repo: str) -> None:
+        from ..core.wiki_files import load_manifest, wiki_dir
+
+        manifest = load_manifest(wiki_dir(self.home, repo))
+        emit(self.wikiLoaded, repo, manifest if isinstance(manifest, dict) else {})
+
+    @Slot(str, str)
+    def loadWikiPage(self, repo: str, page: str) -> None:
+        """Read and render one docs page here, so a big page never stalls the window."""
+        from ..core.wiki_files import DOCS, wiki_dir
+        from .markdown_html import render_markdown
+
+        clean = posixpath.normpath(page)
+        docs = wiki_dir(self.home, repo) / DOCS
+        if clean.startswith(("..", "/")) or not clean.endswith(".md"):
+            emit(self.wikiPageFailed, repo, page, f"{page} is not a page of the wiki of {repo}.")
+            return
+        try:
+            text = (docs / clean).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            emit(self.wikiPageFailed, repo, page, f"{page} is not in the wiki of {repo}; generate the wiki again.")
+            return
+        emit(self.wikiPageLoaded, repo, page, render_markdown(text))

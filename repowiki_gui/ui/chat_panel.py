@@ -8,6 +8,7 @@ from PySide6.QtGui import QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem,
                                QPushButton, QSplitter, QVBoxLayout, QWidget)
 
+from repowiki_gui.ui.pyside_fixes import emit
 from repowiki_gui.ui.source_view import SourceView
 from repowiki_gui.ui.transcript import Transcript, reference_label
 
@@ -31,6 +32,7 @@ class ChatPanel(QWidget):
     """
 
     citationActivated = Signal(str, str, int, int)  # (repo, path, start_line, end_line)
+    wikiPageRequested = Signal(str, str, int)       # (repo, wiki page, line): a citation of the wiki
 
     def __init__(self, bridge, parent=None, source_view: SourceView | None = None):
         super().__init__(parent)
@@ -238,6 +240,9 @@ class ChatPanel(QWidget):
     # --- citations and copying -------------------------------------------------------
     def _on_reference(self, repo: str, ref: dict) -> None:
         start, end = int(ref["start_line"]), int(ref["end_line"])
+        if ref.get("kind") == "wiki":   # a wiki page, not a source file: the Wiki tab shows it
+            emit(self.wikiPageRequested, repo, ref["path"], start)
+            return
         self.citationActivated.emit(repo, ref["path"], start, end)
         self.source_view.show_range(repo, ref["path"], start, end)
 

@@ -1,4 +1,4 @@
-"""The main window: repositories, chat, tasks; drop a ZIP anywhere to index it."""
+"""The main window: repositories, chat, wiki, tasks; drop a ZIP anywhere to index it."""
 from __future__ import annotations
 
 import zipfile
@@ -17,6 +17,7 @@ from .repo_list import RepoListModel, RepoListPanel
 from .settings_dialog import SettingsDialog
 from .tasks_panel import TaskModel, TasksPanel
 from .widgets import icon
+from .wiki_view import WikiView
 
 ChatFactory = Callable[[object], QWidget]
 
@@ -67,8 +68,10 @@ class MainWindow(QMainWindow):
         self.repo_panel = RepoListPanel(self.repo_model, self)
         self.tasks_panel = TasksPanel(self.task_model, self)
         self.chat = (chat_factory or default_chat_factory)(bridge)
+        self.wiki = WikiView(bridge, self, home=self.home)
         self.tabs = QTabWidget(self)
         self.tabs.addTab(self.chat, "Chat")
+        self.tabs.addTab(self.wiki, "Wiki")
         self.top_splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.top_splitter.setObjectName("top_splitter")
         self.top_splitter.addWidget(self.repo_panel)
@@ -103,7 +106,12 @@ class MainWindow(QMainWindow):
         self.quit_action.setShortcut(QKeySequence("Ctrl+Q"))
         self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
         self.quit_action.triggered.connect(self.close)
+        self.generate_wiki_action = QAction("&Generate wiki", self)
+        self.generate_wiki_action.setToolTip("Write the wiki of the selected repository")
+        self.generate_wiki_action.triggered.connect(self.generate_wiki)
+        self.repo_panel.view.addAction(self.generate_wiki_action)   # the list's context menu
         menu.addAction(self.open_action)
+        menu.addAction(self.generate_wiki_action)
         menu.addAction(self.settings_action)
         menu.addSeparator()
         menu.addAction(self.quit_action)
@@ -124,8 +132,26 @@ class MainWindow(QMainWindow):
         b.errorOccurred.connect(self._error)
         self.repo_panel.removeRequested.connect(lambda name: b.call("removeRepo", name))
         self.repo_panel.reindexRequested.connect(lambda name: b.call("reindexRepo", name))
+        self.repo_panel.repoSelected.connect(self.wiki.set_repo)
+        if hasattr(self.chat, "wikiPageRequested"):   # the placeholder chat has no citations
+            self.chat.wikiPageRequested.connect(self.open_wiki_page)
         self.tasks_panel.cancelRequested.connect(lambda job_id: b.call("cancelJob", job_id))
         self.tasks_panel.retryRequested.connect(lambda job_id: b.call("retryJob", job_id))
+
+    # --- wiki ---------------------------------------------------------------------
+    def generate_wiki(self) -> None:
+        """Generate the wiki of the repository selected in the list (else the Wiki tab's one)."""
+        name = self.repo_panel.selected_name()
+        if name:
+            self.wiki.set_repo(name)
+        self.tabs.setCurrentWidget(self.wiki)
+        self.wiki.generate()
+
+    @Slot(str, str, int)
+    def open_wiki_page(self, repo: str, page: str, line: int) -> None:
+        """Show a wiki page (a chat citation of the wiki) in the Wiki tab."""
+        self.tabs.setCurrentWidget(self.wiki)
+        self.wiki.open_page(repo, page, line)
 
     # --- status -------------------------------------------------------------------
     @Slot(dict)

@@ -20,6 +20,8 @@ STREAM_FLUSH_MS = 50  # tokens arrive far faster than anyone reads; re-render at
 def reference_label(ref: dict) -> str:
     """``path:start-end (symbol)`` as the user sees a source."""
     label = f"{ref['path']}:{ref['start_line']}-{ref['end_line']}"
+    if ref.get("kind") == "wiki":
+        label = f"wiki {label}"   # a page of the generated wiki, not a file of the repository
     return f"{label} ({ref['symbol']})" if ref.get("symbol") else label
 
 

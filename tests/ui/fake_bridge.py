@@ -22,12 +22,18 @@ class FakeBridge(QObject):
     sourceLoaded = Signal(str, str, str)
     sourceFailed = Signal(str, str, str)
     errorOccurred = Signal(str)
+    wikiLoaded = Signal(str, dict)
+    wikiPageLoaded = Signal(str, str, str)
+    wikiPageFailed = Signal(str, str, str)
+    wikiChanged = Signal(str)
 
-    def __init__(self, sources: dict[tuple[str, str], str] | None = None):
+    def __init__(self, sources: dict[tuple[str, str], str] | None = None, wikis: dict[str, object] | None = None):
         super().__init__()
         self.calls: list[tuple[str, tuple]] = []
         # When set, readSource answers at once from here, as the real bridge would a moment later.
         self.sources = sources
+        # repo -> a wiki folder (wiki.json, docs/): loadWiki and loadWikiPage answer from it at once.
+        self.wikis = wikis
 
     def call(self, name: str, *args) -> None:
         """As ServiceBridge.call: run the request slot ``name`` (here at once, in this thread)."""
@@ -55,3 +61,32 @@ class FakeBridge(QObject):
             self.sourceLoaded.emit(repo, path, self.sources[(repo, path)])
         elif self.sources is not None:
             self.sourceFailed.emit(repo, path, f"{path} is not in the index of {repo}.")
+
+    def generateWiki(self, repo: str, spec_ids: list) -> None:  # noqa: N802
+        self.calls.append(("generateWiki", (repo, list(spec_ids))))
+
+    def exportWiki(self, repo: str, out_dir: str) -> None:  # noqa: N802
+        self.calls.append(("exportWiki", (repo, out_dir)))
+
+    def loadWiki(self, repo: str) -> None:  # noqa: N802
+        from repowiki_gui.core.wiki_files import load_manifest
+
+        self.calls.append(("loadWiki", (repo,)))
+        if self.wikis is not None:
+            folder = self.wikis.get(repo)
+            self.wikiLoaded.emit(repo, (load_manifest(folder) if folder else None) or {})
+
+    def loadWikiPage(self, repo: str, page: str) -> None:  # noqa: N802
+        from pathlib import Path
+
+        from repowiki_gui.ui.markdown_html import render_markdown
+
+        self.calls.append(("loadWikiPage", (repo, page)))
+        if self.wikis is None:
+            return
+        try:
+            text = (Path(self.wikis[repo]) / "docs" / page).read_text(encoding="utf-8")
+        except (KeyError, OSError):
+            self.wikiPageFailed.emit(repo, page, f"{page} is not in the wiki of {repo}.")
+            return
+        self.wikiPageLoaded.emit(repo, page, render_markdown(text))

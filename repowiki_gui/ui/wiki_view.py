@@ -1,0 +1,448 @@
+"""The Wiki tab: a repository's generated pages as a tree, the page rendered, its links followed.
+
+Pages are read and rendered to HTML in the bridge's thread (``loadWikiPage``);
+this widget only sets the finished HTML.  Links are never followed by the
+browser itself: a link to ``sources/<path>.md#L<a>-L<b>`` opens the source
+view at those lines, a link to another page loads that page, and only http(s)
+links go to the desktop's browser.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, Qt, QUrl, Signal
+from PySide6.QtGui import QAction, QDesktopServices
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QMenu, QPushButton, QSplitter,
+                               QStackedWidget, QTextBrowser, QToolButton, QTreeView, QVBoxLayout, QWidget)
+
+from ..core.wiki_files import SPEC_TYPES, page_link_target, source_link_target
+from .pyside_fixes import emit, no_data
+from .source_view import SourceView
+
+PAGE_ROLE = Qt.ItemDataRole.UserRole + 3   # the docs page path of a tree item; None for a group
+_TOP = 0                                   # internalId of top-level items; a child's is its group's row + 1
+
+
+class WikiPageModel(QAbstractItemModel):
+    """The manifest's pages in order; pages of one "group" sit under a node named after it."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._top: list[dict] = []   # {"title", "path" (None for a group), "children": [page dicts]}
+
+    def set_pages(self, pages: list[dict]) -> None:
+        """Replace the tree with the manifest's ``pages`` ({"path", "title", "group"})."""
+        top: list[dict] = []
+        groups: dict[str, dict] = {}
+        for page in pages:
+            path = page.get("path")
+            if not isinstance(path, str) or not path:
+                continue
+            item = {"title": page.get("title") or path, "path": path, "children": []}
+            group = page.get("group") or ""
+            if not group:
+                top.append(item)
+                continue
+            if group not in groups:
+                groups[group] = {"title": group, "path": None, "children": []}
+                top.append(groups[group])
+            groups[group]["children"].append(item)
+        self.beginResetModel()
+        self._top = top
+        self.endResetModel()
+
+    def pages(self) -> list[str]:
+        """Every page path, in tree order."""
+        out = []
+        for item in self._top:
+            out += [item["path"]] if item["path"] else [c["path"] for c in item["children"]]
+        return out
+
+    def index_of(self, path: str) -> QModelIndex:
+        """The index of page ``path``, or an invalid index."""
+        for row, item in enumerate(self._top):
+            if item["path"] == path:
+                return self.index(row, 0)
+            for child_row, child in enumerate(item["children"]):
+                if child["path"] == path:
+                    return self.index(child_row, 0, self.index(row, 0))
+        return QModelIndex()
+
+    def _item(self, index: QModelIndex | QPersistentModelIndex) -> dict | None:
+        if not index.isValid():
+            return None
+        if index.internalId() == _TOP:
+            return self._top[index.row()] if index.row() < len(self._top) else None
+        group = self._top[index.internalId() - 1]
+        return group["children"][index.row()] if index.row() < len(group["children"]) else None
+
+    # --- Qt -----------------------------------------------------------------------
+    def index(self, row: int, column: int, parent: QModelIndex | QPersistentModelIndex = QModelIndex()):
+        if not self.hasIndex(row, column, parent):
+            return QModelIndex()
+        if not parent.isValid():
+            return self.createIndex(row, column, _TOP)
+        return self.createIndex(row, column, parent.row() + 1)
+
+    def parent(self, index=None):  # noqa: D401 -- Qt's overload: parent() is QObject.parent
+        if index is None:
+            return super().parent()
+        if not index.isValid() or index.internalId() == _TOP:
+            return QModelIndex()
+        return self.createIndex(index.internalId() - 1, 0, _TOP)
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802
+        if not parent.isValid():
+            return len(self._top)
+        if parent.column() != 0 or parent.internalId() != _TOP:
+            return 0
+        return len(self._top[parent.row()]["children"])
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802
+        return 1
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
+        item = self._item(index)
+        if item is None:
+            return no_data()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return item["title"]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return item["path"] or no_data()
+        if role == PAGE_ROLE:
+            return item["path"] or no_data()
+        return no_data()
+
+    def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
+        item = self._item(index)
+        if item is None:
+            return Qt.ItemFlag.NoItemFlags
+        if item["path"] is None:
+            return Qt.ItemFlag.ItemIsEnabled
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):  # noqa: N802
+        if section == 0 and orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return "Page"
+        return no_data()
+
+
+class WikiBrowser(QTextBrowser):
+    """A QTextBrowser that follows no link and loads no resource (an image link stays a broken image)."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setOpenLinks(False)
+        self.setOpenExternalLinks(False)
+
+    def loadResource(self, kind: int, name: QUrl):  # noqa: N802 -- never read files a page names
+        return no_data()
+
+    def anchor_names(self) -> list[str]:
+        """Every anchor name in the document, in order."""
+        names, block = [], self.document().begin()
+        while block.isValid():
+            it = block.begin()
+            while not it.atEnd():
+                names += it.fragment().charFormat().anchorNames()
+                it += 1
+            block = block.next()
+        return names
+
+    def anchors(self) -> list[tuple[str, str]]:
+        """Every (href, text) link in document order."""
+        found, block = [], self.document().begin()
+        while block.isValid():
+            it = block.begin()
+            while not it.atEnd():
+                frag = it.fragment()
+                if frag.charFormat().isAnchor() and frag.charFormat().anchorHref():
+                    found.append((frag.charFormat().anchorHref(), frag.text()))
+                it += 1
+            block = block.next()
+        return found
+
+    def scroll_to_line(self, line: int) -> None:
+        """Scroll to the section holding ``line`` of the page's markdown (see render_markdown)."""
+        best = None
+        for name in self.anchor_names():
+            if name.startswith("line-") and name[5:].isdigit() and int(name[5:]) <= line:
+                if best is None or int(name[5:]) > int(best[5:]):
+                    best = name
+        if best:
+            self.scrollToAnchor(best)
+
+
+class WikiView(QWidget):
+    """Repository chooser, Generate/Export, the page tree, the rendered page and (by default) a SourceView.
+
+    Talks to the services only through ``bridge``: its signals and ``bridge.call``.
+    """
+
+    sourceRequested = Signal(str, str, int, int)   # (repo, path, start_line, end_line): a source link clicked
+    pageShown = Signal(str, str)                   # (repo, page) once the page is on screen
+
+    def __init__(self, bridge, parent=None, source_view: SourceView | None = None, home: Path | None = None):
+        super().__init__(parent)
+        self._bridge = bridge
+        self._home = Path(home) if home is not None else Path.home()
+        self._manifest: dict = {}
+        self._page = ""                                # the page on screen
+        self._loading: tuple[str, str, str | int] | None = None   # (repo, page, fragment or line) asked for
+        self._wanted: tuple[str, str, str | int] | None = None    # (repo, page, where) to open once loaded
+        self._manifest_pending = False                            # loadWiki asked, wikiLoaded not yet here
+
+        self.repo_combo = QComboBox(self)
+        self.repo_combo.setPlaceholderText(self.tr("No repository indexed yet"))
+        self.generate_button = QToolButton(self)
+        self.generate_button.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
+        self.generate_action = QAction(self.tr("Generate wiki"), self)
+        self.generate_action.setToolTip(self.tr("Write every page type; progress shows in Tasks"))
+        self.generate_action.triggered.connect(lambda: self.generate())
+        self.generate_button.setDefaultAction(self.generate_action)
+        menu = QMenu(self.generate_button)
+        for spec in SPEC_TYPES.values():
+            action = menu.addAction(self.tr("Only %1").replace("%1", spec.title))
+            action.triggered.connect(lambda _checked=False, sid=spec.id: self.generate([sid]))
+        self.generate_button.setMenu(menu)
+        self.export_button = QPushButton(self.tr("Export…"), self)
+        self.export_button.setToolTip(self.tr("Write the wiki's markdown (an mkdocs project) to a folder"))
+        self.status = QLabel("", self)
+        self.status.setTextFormat(Qt.TextFormat.PlainText)
+
+        self.model = WikiPageModel(self)
+        self.tree = QTreeView(self)
+        self.tree.setModel(self.model)
+        self.tree.setHeaderHidden(True)
+        self.browser = WikiBrowser(self)
+        self.source_view = source_view if source_view is not None else SourceView(bridge, self)
+        self._layout(owns_source=source_view is None)
+
+        self.repo_combo.currentTextChanged.connect(self._on_repo_selected)
+        self.export_button.clicked.connect(self.export)
+        self.empty_button.clicked.connect(lambda: self.generate())
+        self.tree.selectionModel().currentChanged.connect(self._on_tree_current)
+        self.browser.anchorClicked.connect(self.follow_link)
+        bridge.reposChanged.connect(self._on_repos)
+        bridge.wikiLoaded.connect(self._on_wiki_loaded)
+        bridge.wikiPageLoaded.connect(self._on_page_loaded)
+        bridge.wikiPageFailed.connect(self._on_page_failed)
+        bridge.wikiChanged.connect(self._on_wiki_changed)
+        self._update_buttons()
+
+    def _layout(self, owns_source: bool) -> None:
+        bar = QHBoxLayout()
+        bar.addWidget(QLabel(self.tr("Repository"), self))
+        bar.addWidget(self.repo_combo, 1)
+        bar.addWidget(self.generate_button)
+        bar.addWidget(self.export_button)
+        self.empty_label = QLabel(self.tr("No wiki yet — Generate wiki"), self)
+        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_button = QPushButton(self.tr("Generate wiki"), self)
+        empty = QWidget(self)
+        empty_layout = QVBoxLayout(empty)
+        empty_layout.addStretch(1)
+        empty_layout.addWidget(self.empty_label)
+        empty_layout.addWidget(self.empty_button, 0, Qt.AlignmentFlag.AlignHCenter)
+        empty_layout.addStretch(1)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.splitter.setObjectName("wikiSplitter")
+        self.splitter.addWidget(self.tree)
+        self.splitter.addWidget(self.browser)
+        if owns_source:
+            self.splitter.addWidget(self.source_view)
+            self.source_view.hide()   # until a source link is followed
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 3)
+        self.splitter.setStretchFactor(2, 2)
+        self.stack = QStackedWidget(self)
+        self.stack.addWidget(empty)
+        self.stack.addWidget(self.splitter)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(bar)
+        layout.addWidget(self.stack, 1)
+        layout.addWidget(self.status)
+
+    # --- state ---------------------------------------------------------------------
+    def current_repo(self) -> str:
+        """The selected repository name, or ""."""
+        return self.repo_combo.currentText()
+
+    def current_page(self) -> str:
+        """The docs page on screen ("" when none)."""
+        return self._page
+
+    def has_wiki(self) -> bool:
+        """Whether the selected repository has a generated wiki (its manifest is loaded)."""
+        return bool(self._manifest)
+
+    def _update_buttons(self) -> None:
+        repo = bool(self.current_repo())
+        self.generate_action.setEnabled(repo)
+        self.generate_button.setEnabled(repo)
+        self.empty_button.setEnabled(repo)
+        self.export_button.setEnabled(repo and self.has_wiki())
+        self.stack.setCurrentIndex(1 if self.has_wiki() else 0)
+        if not repo:
+            self.empty_label.setText(self.tr("No repository indexed yet: drop a ZIP to index it"))
+        elif self._manifest_pending and not self.has_wiki():
+            self.empty_label.setText(self.tr("Loading the wiki of %1…").replace("%1", self.current_repo()))
+        elif not self.has_wiki():
+            self.empty_label.setText(self.tr("No wiki yet — Generate wiki"))
+
+    # --- repositories ----------------------------------------------------------------
+    def _on_repos(self, repos: list) -> None:
+        names = [r["name"] for r in repos]
+        current = self.current_repo()
+        if names == [self.repo_combo.itemText(i) for i in range(self.repo_combo.count())]:
+            return
+        self.repo_combo.blockSignals(True)   # refilling is not the user choosing a repository
+        self.repo_combo.clear()
+        self.repo_combo.addItems(names)
+        self.repo_combo.setCurrentIndex(names.index(current) if current in names else (0 if names else -1))
+        self.repo_combo.blockSignals(False)
+        if self.current_repo() != current:
+            self._on_repo_selected(self.current_repo())
+        self._update_buttons()
+
+    def set_repo(self, repo: str) -> None:
+        """Show the wiki of ``repo`` (when it is in the list)."""
+        index = self.repo_combo.findText(repo)
+        if index >= 0:
+            self.repo_combo.setCurrentIndex(index)
+
+    def _on_repo_selected(self, repo: str) -> None:
+        self._manifest, self._page, self._loading = {}, "", None
+        self.model.set_pages([])
+        self.browser.clear()
+        self.status.clear()
+        if repo:
+            self._load_wiki(repo)
+        self._update_buttons()
+
+    def _load_wiki(self, repo: str) -> None:
+        self._manifest_pending = True
+        self._bridge.call("loadWiki", repo)
+
+    def _on_wiki_changed(self, repo: str) -> None:
+        if repo == self.current_repo():
+            self._load_wiki(repo)
+
+    def _on_wiki_loaded(self, repo: str, manifest: dict) -> None:
+        if repo != self.current_repo():
+            return
+        self._manifest_pending = False
+        self._manifest = dict(manifest or {})
+        self.model.set_pages(self._manifest.get("pages") or [])
+        self.tree.expandAll()
+        pages = self.model.pages()
+        wanted, self._wanted = self._wanted, None
+        if not pages:
+            self._manifest, self._page = {}, ""
+        elif wanted and wanted[0] == repo and wanted[1] in pages:
+            self._request(wanted[1], wanted[2])
+        else:   # keep the page on screen across a reload when it still exists
+            page = self._page if self._page in pages else ("index.md" if "index.md" in pages else pages[0])
+            self._request(page, "")
+        generated = self._manifest.get("generated_at")
+        self.status.setText(self.tr("Generated %1 by %2").replace("%1", str(generated))
+                            .replace("%2", str(self._manifest.get("model") or "?")) if generated else "")
+        self._update_buttons()
+
+    # --- pages ---------------------------------------------------------------------------
+    def open_page(self, repo: str, page: str, where: str | int = "") -> None:
+        """Show ``page`` of ``repo``; ``where`` is an anchor name or a line of the page's markdown."""
+        if repo != self.current_repo():
+            self._wanted = (repo, page, where)
+            self.set_repo(repo)   # its wikiLoaded opens the wanted page
+        elif page == self._page and self._loading is None:
+            self._scroll(where)
+            self._select(page)
+        elif self.has_wiki():
+            self._request(page, where)
+        else:
+            self._wanted = (repo, page, where)
+
+    def _request(self, page: str, where: str | int) -> None:
+        self._loading = (self.current_repo(), page, where)
+        self._bridge.call("loadWikiPage", self.current_repo(), page)   # read and rendered in the bridge thread
+
+    def _on_page_loaded(self, repo: str, page: str, html: str) -> None:
+        if self._loading is None or self._loading[:2] != (repo, page):
+            return
+        where = self._loading[2]
+        self._loading = None
+        self.browser.setHtml(html)
+        self._page = page
+        self._select(page)
+        self._scroll(where)
+        emit(self.pageShown, repo, page)
+
+    def _on_page_failed(self, repo: str, page: str, why: str) -> None:
+        if self._loading is None or self._loading[:2] != (repo, page):
+            return
+        self._loading = None
+        self._page = page
+        self.browser.setPlainText(why)   # the reason is text, never markup
+
+    def _scroll(self, where: str | int) -> None:
+        if isinstance(where, int) and where > 0:
+            self.browser.scroll_to_line(where)
+        elif isinstance(where, str) and where:
+            self.browser.scrollToAnchor(where)
+        else:
+            self.browser.verticalScrollBar().setValue(0)
+
+    def _select(self, page: str) -> None:
+        index = self.model.index_of(page)
+        if index.isValid() and index != self.tree.currentIndex():
+            self.tree.selectionModel().blockSignals(True)   # showing a page is not the user choosing one
+            self.tree.setCurrentIndex(index)
+            self.tree.selectionModel().blockSignals(False)
+            self.tree.viewport().update()
+
+    def _on_tree_current(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        page = current.data(PAGE_ROLE)
+        if page and page != self._page:
+            self._request(page, "")
+
+    def follow_link(self, url: QUrl | str) -> None:
+        """A source link opens the source view, a page link that page, an http(s) link the web browser."""
+        href = url.toString() if isinstance(url, QUrl) else url
+        repo = self.current_repo()
+        source = source_link_target(self._page, href)
+        if source is not None:
+            path, start, end = source
+            self.source_view.show()
+            self.source_view.show_range(repo, path, start, end)
+            emit(self.sourceRequested, repo, path, start, end)
+            return
+        target = page_link_target(self._page, href)
+        if target is not None:
+            self.open_page(repo, *target)
+            return
+        link = QUrl(href)
+        if link.scheme() in ("http", "https"):
+            QDesktopServices.openUrl(link)
+
+    # --- actions -------------------------------------------------------------------------
+    def generate(self, spec_ids: list[str] | None = None) -> None:
+        """Queue the wiki job for the selected repository (every page type unless told)."""
+        repo = self.current_repo()
+        if not repo:
+            return
+        self._bridge.call("generateWiki", repo, list(spec_ids or SPEC_TYPES))
+        self.status.setText(self.tr("Writing the wiki of %1: progress shows in Tasks").replace("%1", repo))
+
+    def export(self) -> None:
+        """Ask for a folder and queue an export of the selected repository's wiki to it."""
+        repo = self.current_repo()
+        if not repo:
+            return
+        folder = QFileDialog.getExistingDirectory(self, self.tr("Export the wiki of %1 to").replace("%1", repo),
+                                                  str(self._home))
+        if folder:
+            self._bridge.call("exportWiki", repo, folder)
+            self.status.setText(self.tr("Exporting the wiki of %1 to %2: progress shows in Tasks")
+                                .replace("%1", repo).replace("%2", folder))

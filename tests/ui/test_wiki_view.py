@@ -1,0 +1,416 @@
+"""The Wiki tab: markdown rendering, the page tree, links to pages and sources, generate and export."""
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from PySide6.QtCore import QUrl
+from PySide6.QtWidgets import QFileDialog, QTextBrowser
+
+from fake_bridge import FakeBridge
+from repowiki_gui.core.wiki_files import SPEC_TYPES
+from repowiki_gui.ui.markdown_html import render_markdown
+from repowiki_gui.ui.wiki_view import PAGE_ROLE, WikiPageModel, WikiView
+
+INDEX_MD = "# demo\n\nStart with the [overview](overview.md) or [flask.json](modules/flask-json.md).\n"
+OVERVIEW_MD = """# Repository Overview
+
+Some *prose*. <img src=x onerror=alert(1)> stays text.
+
+See [the JSON module](modules/flask-json.md#dumps) and
+[`dumps` in json/__init__.py](sources/src/flask/json/__init__.py.md#L3-L5).
+
+## Code
+
+```python
+import os
+
+def dumps(obj, **kwargs):
+    return os.fspath(obj)  # a comment
+```
+
+## Layers
+
+| Layer | Role |
+|-------|------|
+| app   | WSGI |
+
+```mermaid
+graph TD
+  A[App] -->|dispatch| B(Blueprint)
+  B --> C[View]
+```
+""" + "\n".join(f"filler line {i}\n" for i in range(80)) + """
+## Last section
+
+The end, see [Wikipedia](https://en.wikipedia.org/wiki/Flask).
+"""
+MODULE_MD = "# flask.json\n\n## dumps\n\nBack to the [overview](../overview.md).\n"
+SOURCE = "import json\n\n\ndef dumps(obj):\n    return json.dumps(obj)\n"
+PAGES = [{"path": "index.md", "title": "demo", "group": ""},
+         {"path": "overview.md", "title": "Repository Overview", "group": ""},
+         {"path": "modules/flask-json.md", "title": "flask.json", "group": "Modules"},
+         {"path": "modules/flask-app.md", "title": "flask.app", "group": "Modules"},
+         {"path": "api.md", "title": "API Reference", "group": ""}]
+
+
+def write_wiki(folder, pages=PAGES, specs=("overview", "modules")):
+    """A tiny wiki folder in the job's layout (wiki.json + docs/)."""
+    docs = folder / "docs"
+    (docs / "modules").mkdir(parents=True, exist_ok=True)
+    (docs / "index.md").write_text(INDEX_MD)
+    (docs / "overview.md").write_text(OVERVIEW_MD)
+    (docs / "modules" / "flask-json.md").write_text(MODULE_MD)
+    (folder / "wiki.json").write_text(json.dumps({
+        "repo": folder.name, "generated_at": "2026-01-01T00:00:00", "model": "smollm2",
+        "specs": list(specs), "pages": list(pages), "stats": {"pages": len(pages)}}))
+    return folder
+
+
+@pytest.fixture
+def wiki_folder(tmp_path):
+    return write_wiki(tmp_path / "wiki" / "demo")
+
+
+@pytest.fixture
+def bridge(wiki_folder):
+    return FakeBridge(sources={("demo", "src/flask/json/__init__.py"): SOURCE},
+                      wikis={"demo": wiki_folder})
+
+
+@pytest.fixture
+def view(qtbot, bridge):
+    widget = WikiView(bridge)
+    qtbot.addWidget(widget)
+    widget.resize(1100, 700)
+    widget.show()
+    bridge.reposChanged.emit([{"name": "demo", "files": 3, "chunks": 9}, {"name": "bare", "files": 1, "chunks": 1}])
+    return widget
+
+
+# --- rendering --------------------------------------------------------------------------
+def test_code_is_coloured_with_inline_styles():
+    html = render_markdown("```python\ndef f(x):\n    return x  # why\n```\n")
+    assert re.search(r'<span style="color: #[0-9A-Fa-f]+; font-weight: bold">def</span>', html)
+    assert "font-style: italic" in html   # the comment
+    assert "class=" not in html            # QTextBrowser reads no stylesheet
+
+
+def test_table_mermaid_and_raw_html_render_safely(qtbot):
+    html = render_markdown(OVERVIEW_MD)
+    assert "<table border=\"1\"" in html and "<th>Layer</th>" in html and "<td>WSGI</td>" in html
+    assert "Diagram (Mermaid): graph" in html
+    assert "App → Blueprint: dispatch" in html and "Blueprint → View" in html
+    assert "<img" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert 'href="sources/src/flask/json/__init__.py.md#L3-L5"' in html   # hrefs kept as written
+    browser = QTextBrowser()
+    qtbot.addWidget(browser)
+    browser.setHtml(html)
+    text = browser.toPlainText()
+    assert "<img src=x onerror=alert(1)> stays text." in text
+    assert "Diagram (Mermaid): graph" in text and "App → Blueprint: dispatch" in text
+    assert "def dumps(obj, **kwargs):" in text
+
+
+def test_raw_html_blocks_and_inline_tags_are_text():
+    html = render_markdown('<div onclick="x">\n<script>alert(1)</script>\n</div>\n\nA <b>bold</b> &amp; <a href="javascript:x">y</a>\n')
+    for tag in ("<div", "<script", "<b>", "<a href=\"javascript"):
+        assert tag not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "&lt;b&gt;bold&lt;/b&gt;" in html
+
+
+def test_headings_carry_line_anchors():
+    html = render_markdown("# A\n\ntext\n\n```\n# not a heading\n```\n\n## B\n")
+    assert '<a name="line-1"></a>' in html and '<a name="line-9"></a>' in html
+    assert "line-6" not in html
+
+
+# --- the page tree ------------------------------------------------------------------------
+def test_page_tree_model(qtmodeltester):
+    owner = QTextBrowser()
+    model = WikiPageModel(owner)
+    assert model.parent() is owner   # QObject.parent() still works beside the item-model overload
+    qtmodeltester.check(model)
+    model.set_pages(PAGES)
+    qtmodeltester.check(model)
+    top = [model.index(r, 0).data() for r in range(model.rowCount())]
+    assert top == ["demo", "Repository Overview", "Modules", "API Reference"]
+    modules = model.index(2, 0)
+    assert modules.data(PAGE_ROLE) is None
+    assert [model.index(r, 0, modules).data(PAGE_ROLE) for r in range(model.rowCount(modules))] == \
+        ["modules/flask-json.md", "modules/flask-app.md"]
+    assert model.index_of("modules/flask-app.md").parent() == modules
+    assert model.pages() == ["index.md", "overview.md", "modules/flask-json.md", "modules/flask-app.md", "api.md"]
+    model.set_pages(PAGES[:2])
+    qtmodeltester.check(model)
+    assert model.rowCount() == 2
+
+
+# --- the view -------------------------------------------------------------------------------
+def test_the_first_repository_shows_its_index_page(qtbot, view, bridge):
+    assert bridge.called("loadWiki") == [("demo",)]
+    assert view.current_page() == "index.md" and view.has_wiki()
+    assert view.tree.currentIndex().data(PAGE_ROLE) == "index.md"
+    assert "Start with the overview" in view.browser.toPlainText()
+    assert view.export_button.isEnabled()
+
+
+def test_no_wiki_shows_the_empty_state_and_generate_asks_the_bridge(qtbot, view, bridge):
+    view.set_repo("bare")
+    assert view.current_repo() == "bare" and not view.has_wiki()
+    assert view.stack.currentIndex() == 0
+    assert view.empty_label.text() == "No wiki yet — Generate wiki"
+    assert not view.export_button.isEnabled()
+    view.empty_button.click()
+    assert bridge.called("generateWiki")[-1] == ("bare", list(SPEC_TYPES))
+    view.generate_button.menu().actions()[0].trigger()   # "Only Repository Overview"
+    assert bridge.called("generateWiki")[-1] == ("bare", ["overview"])
+
+
+def test_export_asks_for_a_folder_then_the_bridge(qtbot, view, bridge, monkeypatch, tmp_path):
+    answers = ["", str(tmp_path / "out")]
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: answers.pop(0))
+    view.export_button.click()   # cancelled
+    assert bridge.called("exportWiki") == []
+    view.export_button.click()
+    assert bridge.called("exportWiki") == [("demo", str(tmp_path / "out"))]
+
+
+def test_clicking_a_tree_item_and_page_links_navigate(qtbot, view, bridge):
+    view.tree.setCurrentIndex(view.model.index_of("overview.md"))
+    assert view.current_page() == "overview.md"
+    with qtbot.waitSignal(view.pageShown) as shown:
+        view.follow_link(QUrl("modules/flask-json.md#dumps"))
+    assert shown.args == ["demo", "modules/flask-json.md"]
+    assert view.tree.currentIndex().data(PAGE_ROLE) == "modules/flask-json.md"
+    hrefs = [href for href, _ in view.browser.anchors()]
+    assert hrefs == ["../overview.md"]
+    view.follow_link(QUrl(hrefs[0]))   # relative to modules/
+    assert view.current_page() == "overview.md"
+    view.follow_link(QUrl("missing.md"))
+    assert "missing.md is not in the wiki of demo." in view.browser.toPlainText()
+
+
+def test_a_source_link_opens_the_source_view_at_its_lines(qtbot, view, bridge):
+    view.open_page("demo", "overview.md")
+    href = next(h for h, text in view.browser.anchors() if h.startswith("sources/"))
+    assert view.source_view.isHidden()
+    with qtbot.waitSignal(view.source_view.rangeShown) as shown:
+        view.browser.anchorClicked.emit(QUrl(href))   # what a click on the link does
+    assert shown.args == ["demo", "src/flask/json/__init__.py", 3, 5]
+    assert view.source_view.isVisible() and view.source_view.highlighted_range() == (3, 5)
+    assert view.current_page() == "overview.md"
+
+
+def test_external_links_go_to_the_desktop_and_nothing_else(qtbot, view, monkeypatch):
+    from PySide6.QtGui import QDesktopServices
+
+    opened = []
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url.toString()))
+    view.open_page("demo", "overview.md")
+    view.follow_link(QUrl("https://en.wikipedia.org/wiki/Flask"))
+    view.follow_link(QUrl("javascript:alert(1)"))
+    view.follow_link(QUrl("file:///etc/passwd"))
+    assert opened == ["https://en.wikipedia.org/wiki/Flask"]
+    assert view.current_page() == "overview.md"
+
+
+def test_a_reload_keeps_the_page_and_follows_new_pages(qtbot, view, bridge, wiki_folder):
+    view.open_page("demo", "overview.md")
+    (wiki_folder / "docs" / "architecture.md").write_text("# Architecture\n\nLayers.\n")
+    write_wiki(wiki_folder, PAGES + [{"path": "architecture.md", "title": "Architecture", "group": ""}])
+    bridge.wikiChanged.emit("other")
+    assert bridge.called("loadWiki") == [("demo",)]
+    bridge.wikiChanged.emit("demo")
+    assert view.current_page() == "overview.md"
+    assert view.model.index_of("architecture.md").isValid()
+    write_wiki(wiki_folder, [p for p in PAGES if p["path"] != "overview.md"])
+    bridge.wikiChanged.emit("demo")
+    assert view.current_page() == "index.md"   # its page is gone: back to the home page
+
+
+def test_open_page_at_a_line_of_another_repository(qtbot, view, bridge):
+    view.set_repo("bare")
+    view.open_page("demo", "overview.md", 54)   # a line of the filler below "## Layers"
+    assert view.current_repo() == "demo" and view.current_page() == "overview.md"
+    assert view.browser.verticalScrollBar().value() > 0
+
+
+def test_a_wiki_citation_in_the_chat_opens_the_wiki_tab(qtbot, bridge, qsettings, tmp_path):
+    from repowiki_gui.ui.main_window import MainWindow
+
+    window = MainWindow(bridge, qsettings, home=tmp_path)
+    qtbot.addWidget(window)
+    window.show()
+    bridge.reposChanged.emit([{"name": "demo", "files": 3, "chunks": 9}])
+    chat = window.chat
+    chat.question.setText("what is in the overview?")
+    chat.ask()
+    request_id = bridge.called("ask")[-1][0]
+    bridge.answerStarted.emit(request_id, "job-1")
+    ref = {"path": "overview.md", "start_line": 9, "end_line": 12, "symbol": "Code", "score": 0.7, "kind": "wiki"}
+    bridge.answerDone.emit("job-1", {"answer": "See [1].", "references": [ref], "conversation": "c1"})
+    assert window.tabs.currentWidget() is chat
+    chat.transcript.activate("ref:1")
+    assert window.tabs.currentWidget() is window.wiki
+    assert window.wiki.current_page() == "overview.md"
+    assert bridge.called("readSource") == []   # not a source file
+
+
+def test_generate_wiki_from_the_repository_list(qtbot, bridge, qsettings, placeholder_chat, tmp_path):
+    from repowiki_gui.ui.main_window import MainWindow
+
+    window = MainWindow(bridge, qsettings, chat_factory=placeholder_chat, home=tmp_path)
+    qtbot.addWidget(window)
+    window.show()
+    bridge.reposChanged.emit([{"name": "bare", "files": 1, "chunks": 1}, {"name": "demo", "files": 3, "chunks": 9}])
+    assert window.generate_wiki_action in window.repo_panel.view.actions()
+    window.repo_panel.view.selectRow(0)
+    assert window.wiki.current_repo() == "bare"
+    window.generate_wiki_action.trigger()
+    assert window.tabs.currentWidget() is window.wiki
+    assert bridge.called("generateWiki") == [("bare", list(SPEC_TYPES))]
+
+
+# --- the bridge's wiki slots (called in this thread: no services needed) ------------------------
+class FakeHistory:
+    def __init__(self):
+        self.rows = []
+
+    def recent(self, limit):
+        return self.rows
+
+
+class FakeService:
+    """What ServiceBridge needs of JobService for the wiki: enqueue and the job list."""
+
+    def __init__(self):
+        self.enqueued, self.rows, self.history = [], [], FakeHistory()
+
+    def enqueue(self, name, *args):
+        self.enqueued.append((name, *args))
+        return "job-1"
+
+    def jobs(self, limit):
+        return [dict(r) for r in self.rows]
+
+
+@pytest.fixture
+def bare_bridge(tmp_path):
+    from repowiki_gui.ui.bridge import ServiceBridge
+
+    bridge = ServiceBridge(tmp_path / "home")
+    bridge.service = FakeService()
+    write_wiki(tmp_path / "home" / "wiki" / "demo")
+    return bridge
+
+
+def record(signal) -> list:
+    got = []
+    signal.connect(lambda *args: got.append(args))
+    return got
+
+
+def test_bridge_loads_manifests_and_renders_pages(bare_bridge):
+    loaded, pages, failed = record(bare_bridge.wikiLoaded), record(bare_bridge.wikiPageLoaded), \
+        record(bare_bridge.wikiPageFailed)
+    bare_bridge.loadWiki("demo")
+    bare_bridge.loadWiki("nowiki")
+    assert loaded[0][0] == "demo" and loaded[0][1]["pages"] == PAGES and loaded[1] == ("nowiki", {})
+    bare_bridge.loadWikiPage("demo", "modules/flask-json.md")
+    (repo, page, html), = pages
+    assert (repo, page) == ("demo", "modules/flask-json.md") and 'href="../overview.md"' in html
+    for bad in ("../wiki.json", "../../../etc/passwd.md", "/etc/passwd.md", "gone.md"):
+        bare_bridge.loadWikiPage("demo", bad)
+    assert [f[1] for f in failed] == ["../wiki.json", "../../../etc/passwd.md", "/etc/passwd.md", "gone.md"]
+    assert len(pages) == 1
+
+
+def test_bridge_generate_and_export_enqueue_the_wiki_job(bare_bridge, tmp_path):
+    from repowiki_gui.ui.bridge import WIKI_TASK
+
+    bare_bridge.generateWiki("demo", ["overview"])
+    bare_bridge.generateWiki("demo", [])
+    bare_bridge.exportWiki("demo", str(tmp_path / "out"))
+    bare_bridge.exportWiki("nowiki", str(tmp_path / "out2"))
+    assert bare_bridge.service.enqueued == [
+        (WIKI_TASK, "demo", ["overview"], None),
+        (WIKI_TASK, "demo", list(SPEC_TYPES), None),
+        (WIKI_TASK, "demo", ["overview", "modules"], str(tmp_path / "out")),   # the specs of the wiki on disk
+        (WIKI_TASK, "nowiki", list(SPEC_TYPES), str(tmp_path / "out2"))]
+
+
+def test_bridge_says_wiki_changed_when_a_wiki_job_ends(bare_bridge):
+    from repowiki_gui.ui.bridge import WIKI_TASK
+
+    changed, jobs = record(bare_bridge.wikiChanged), record(bare_bridge.jobsChanged)
+    service = bare_bridge.service
+    service.history.rows = [{"job_id": "w1", "args": '"demo", ["overview"], null'},
+                            {"job_id": "w0", "args": '"old", ["overview"], null'}]
+    service.rows = [{"id": "w1", "name": WIKI_TASK, "state": "queued"},
+                    {"id": "w0", "name": WIKI_TASK, "state": "finished"}]   # ended before we looked
+    bare_bridge._poll_jobs()
+    assert jobs[-1][0][0]["repo"] == "demo" and changed == []
+    service.rows[0]["state"] = "started"
+    bare_bridge._poll_jobs()
+    service.rows[0]["state"] = "finished"
+    bare_bridge._poll_jobs()
+    bare_bridge._poll_jobs()
+    assert changed == [("demo",)]
+
+
+# --- the real bridge -------------------------------------------------------------------------
+@pytest.mark.timeout(1200)
+def test_generate_and_export_through_the_real_bridge(qtbot, real_bridge, tmp_path):
+    """Index the sample shop, generate its overview with the bundled model, show it, export it."""
+    import zipfile
+
+    from sample_repos import SHOP_FILES
+    from repowiki_gui.ui.bridge import WIKI_TASK
+
+    bridge, thread = real_bridge
+    view = WikiView(bridge)
+    qtbot.addWidget(view)
+    view.resize(1100, 700)
+    # The bridge emits from its own thread: record into lists and poll (see test_chat_e2e).
+    ready, changed, wiki_jobs = [], [], {}
+    bridge.servicesReady.connect(ready.append)
+    bridge.servicesFailed.connect(ready.append)
+    bridge.wikiChanged.connect(changed.append)
+    bridge.jobsChanged.connect(lambda rows: wiki_jobs.update({r["id"]: r for r in rows if r["name"] == WIKI_TASK}))
+    thread.start()
+    qtbot.waitUntil(lambda: bool(ready), timeout=120_000)
+    assert isinstance(ready[0], dict), ready
+
+    zip_path = tmp_path / "shop.zip"
+    with zipfile.ZipFile(zip_path, "w") as zf:
+        for name, text in SHOP_FILES.items():
+            zf.writestr(f"shop-main/{name}", text)
+    bridge.call("indexZip", str(zip_path), "shop")
+    qtbot.waitUntil(lambda: view.current_repo() == "shop", timeout=300_000)
+    qtbot.waitUntil(lambda: view.empty_label.text() == "No wiki yet — Generate wiki", timeout=30_000)
+    assert not view.has_wiki()
+
+    view.generate(["overview"])
+    qtbot.waitUntil(lambda: "shop" in changed, timeout=900_000)
+    (job,) = wiki_jobs.values()
+    assert job["state"] == "finished", job.get("error")
+    assert job["repo"] == "shop"
+    qtbot.waitUntil(lambda: view.has_wiki() and bool(view.current_page()), timeout=30_000)
+    assert view.stack.currentIndex() == 1 and "overview.md" in view.model.pages()
+    qtbot.waitUntil(lambda: bool(view.browser.toPlainText().strip()), timeout=30_000)
+    view.open_page("shop", "overview.md")
+    qtbot.waitUntil(lambda: view.current_page() == "overview.md", timeout=30_000)
+    sources = [h for h, _ in view.browser.anchors() if "sources/" in h]
+    if sources:   # the model cited code: the link opens the indexed file
+        with qtbot.waitSignal(view.source_view.rangeShown, timeout=30_000):
+            view.follow_link(QUrl(sources[0]))
+
+    out = tmp_path / "export"
+    out.mkdir()
+    changed.clear()
+    bridge.call("exportWiki", "shop", str(out))
+    qtbot.waitUntil(lambda: "shop" in changed, timeout=900_000)
+    assert all(j["state"] == "finished" for j in wiki_jobs.values()), [j.get("error") for j in wiki_jobs.values()]
+    assert any(out.rglob("*.md")), list(out.rglob("*"))
