@@ -44,6 +44,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = cmd("index", cmd_index, "index (or re-index) a ZIP; prints progress; exit 0 when done")
     p.add_argument("zip")
     p.add_argument("--name", default=None, help="repository name (default: the ZIP's stem)")
+    p = cmd("wiki", cmd_wiki, "generate the wiki; export markdown to DIR")
+    p.add_argument("repo", help="an indexed repository's name, or a ZIP to index first")
+    p.add_argument("--spec", action="append", default=None, metavar="TYPE",
+                   help="overview (default), architecture, modules, api, getting-started, or all; repeatable")
+    p.add_argument("--out", default=None, metavar="DIR", help="export the markdown (and mkdocs.yml) to DIR")
+    p.add_argument("--json", action="store_true")
     p = cmd("repos", cmd_repos, "indexed repositories with file and chunk counts")
     p.add_argument("--json", action="store_true")
     p = cmd("search", cmd_search, "retrieval only")
@@ -117,6 +123,28 @@ def _print_progress(status: dict) -> None:
               flush=True)
 
 
+def _run_job(args, what: str, task: str, *job_args) -> dict | int:
+    """Enqueue ``task``, print its progress until it ends; its final status, or the exit code of a failure."""
+    manager = _manager(args).start(workers=True)
+    try:
+        service = _service(manager)
+        job_id = service.enqueue(task, *job_args)
+        print(f"{what} (job {job_id})", flush=True)
+        try:
+            final = service.wait(job_id, on_update=_print_progress)
+        except KeyboardInterrupt:
+            service.cancel(job_id)
+            service.wait(job_id, timeout_s=30)
+            print("repowiki: cancelled", file=sys.stderr)
+            return 130
+    finally:
+        manager.stop()
+    if final["state"] != "finished":
+        print(f"repowiki: {final.get('error') or final['state']}", file=sys.stderr)
+        return 1
+    return final
+
+
 def cmd_index(args) -> int:
     from .core.errors import UserError
     from .core.repositories import check_repo_name, default_repo_name
@@ -125,23 +153,9 @@ def cmd_index(args) -> int:
     if not zip_path.is_file():
         raise UserError(f"The file {args.zip} does not exist or is not a file.")
     name = check_repo_name(args.name or default_repo_name(zip_path))
-    manager = _manager(args).start(workers=True)
-    try:
-        service = _service(manager)
-        job_id = service.enqueue("indexing.index_zip", str(zip_path), name)
-        print(f"indexing {zip_path.name} as {name} (job {job_id})", flush=True)
-        try:
-            final = service.wait(job_id, on_update=_print_progress)
-        except KeyboardInterrupt:
-            service.cancel(job_id)
-            final = service.wait(job_id, timeout_s=30)
-            print("repowiki: cancelled", file=sys.stderr)
-            return 130
-    finally:
-        manager.stop()
-    if final["state"] != "finished":
-        print(f"repowiki: {final.get('error') or final['state']}", file=sys.stderr)
-        return 1
+    final = _run_job(args, f"indexing {zip_path.name} as {name}", "indexing.index_zip", str(zip_path), name)
+    if isinstance(final, int):
+        return final
     r = final["result"]
     note = " (unchanged: nothing to do)" if r["unchanged"] else (
         f" ({r['changed_files']} changed, {r['removed_files']} removed files; "
@@ -164,6 +178,32 @@ def cmd_repos(args) -> int:
         skipped = ", ".join(f"{k} {v}" for k, v in sorted(r["skipped"].items())) or "none"
         print(f"{r['name']}: {r['files']} files, {r['chunks']} chunks, indexed {r['indexed_at']}\n"
               f"  languages: {langs}\n  skipped: {skipped}\n  zip sha256: {r['zip_sha256']}")
+    return 0
+
+
+def cmd_wiki(args) -> int:
+    from .core.wiki_files import parse_spec_types
+
+    specs = parse_spec_types(args.spec)  # a bad --spec fails here, before any service starts
+    repo = args.repo
+    if repo.lower().endswith(".zip") and Path(repo).expanduser().is_file():
+        repo = str(Path(repo).expanduser().resolve())
+    out = str(Path(args.out).expanduser().resolve()) if args.out else None
+    final = _run_job(args, f"writing the wiki of {Path(repo).name} ({', '.join(specs)})",
+                     "specs_v2.generate_specs_with_index", repo, specs, out)
+    if isinstance(final, int):
+        return final
+    r = final["result"]
+    if args.json:
+        _print_json(r)
+        return 0
+    g = r["grounding_final"]
+    print(f"wiki of {r['repo']}: {r['pages']} pages ({r['pages_written']} written, {r['pages_reused']} unchanged), "
+          f"{r['prose_generated']} sections written by the model, {r['prose_reused']} reused, "
+          f"in {r['total_s']:.1f} s")
+    print(f"  names checked: {g['paths_ok']}/{g['paths']} paths, {g['identifiers_ok']}/{g['identifiers']} "
+          f"identifiers found in the index")
+    print(f"  folder: {r['folder']}" + (f"\n  exported to: {r['exported_to']}" if r["exported_to"] else ""))
     return 0
 
 

@@ -137,7 +137,7 @@ def _history_variants(history: list[Turn], generator: Generator) -> list[list[Tu
     return [recent] + [trimmed[i:] for i in range(len(trimmed) + 1)]
 
 
-def _trim_reference(ref: Reference, fits: Callable[[Reference], bool]) -> Reference | None:
+def trim_reference(ref: Reference, fits: Callable[[Reference], bool]) -> Reference | None:
     """``ref`` cut to its longest first lines (or first characters) that fit; None if nothing does."""
     lines = ref.text.splitlines()
 
@@ -204,7 +204,7 @@ def build_messages(question: str, references: list[Reference], history: list[Tur
     while k > 0 and not fits(refs[:k], []):
         k -= 1
     if k == 0 and refs:  # not even the strongest fits whole: keep its first lines
-        first = _trim_reference(refs[0], lambda r: fits([r], []))
+        first = trim_reference(refs[0], lambda r: fits([r], []))
         refs = [first] if first else []
     else:
         refs = refs[:k]
@@ -237,7 +237,7 @@ def clean_citations(text: str, count: int) -> tuple[str, list[int]]:
     return "".join(out), cited
 
 
-class _StopScanner:
+class StopScanner:
     """Holds back text that may be the start of a stop sequence; reports a stop sequence or a loop."""
 
     def __init__(self):
@@ -293,7 +293,7 @@ def answer_question(question: str, references: list[Reference], history: list[Tu
         on_token(NO_CONTEXT_ANSWER)
         elapsed = time.perf_counter() - t0
         return AnswerResult(NO_CONTEXT_ANSWER, [], [], False, elapsed, elapsed)
-    scanner = _StopScanner()
+    scanner = StopScanner()
     user_stopped = False
 
     def stop() -> bool:

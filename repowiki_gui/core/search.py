@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .embedder import Embedder
+from .sections import SectionStore
 from .store import ChunkStore, sql_str
 from .terms import expand_identifiers, split_identifier
 
@@ -21,6 +22,8 @@ RRF_K = 60
 FTS_WEIGHT = 1.5
 MAX_PER_FILE = 2
 TEST_PENALTY = 0.15
+# The wiki summarises the code: worth citing, but the code itself is the stronger evidence.
+WIKI_WEIGHT = 0.5
 _COLUMNS = ["chunk_id", "path", "language", "symbol", "kind", "start_line", "end_line", "text"]
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")
 _STOP = {"the", "a", "an", "is", "are", "of", "to", "in", "how", "what", "where", "which", "when", "do", "does",
@@ -63,11 +66,26 @@ def _symbol_terms(question: str) -> list[str]:
     return list(dict.fromkeys(t for t in terms if len(t) >= 3))
 
 
+def scope_filter(prefixes: list[str]) -> str:
+    """SQL for "path is one of ``prefixes`` or under one of them"."""
+    conds = []
+    for p in prefixes:
+        p = p.rstrip("/")
+        conds.append(f"path = {sql_str(p)} OR starts_with(path, {sql_str(p + '/')})")
+    return " OR ".join(conds) or "false"
+
+
 def search(store: ChunkStore, embedder: Embedder, repo: str, question: str, k: int = 10, *,
-           mode: str = "hybrid", candidates: int = 40) -> list[Hit]:
-    """The ``k`` best hits of ``repo`` for ``question``; ``mode`` is hybrid, vector or fts."""
+           mode: str = "hybrid", candidates: int = 40, scope: list[str] | None = None,
+           sections: SectionStore | None = None) -> list[Hit]:
+    """The ``k`` best hits of ``repo`` for ``question``; ``mode`` is hybrid, vector or fts.
+
+    ``scope`` keeps to files under those path prefixes; ``sections`` adds the wiki's sections as hits of kind "wiki".
+    """
     table = store.table()
     where = f"repo = {sql_str(repo)}"
+    if scope is not None:
+        where += f" AND ({scope_filter(scope)})"
     qvec = embedder.embed([question])[0]
     ranked: list[tuple[float, list[dict]]] = []
     rows: dict[str, dict] = {}
@@ -93,6 +111,9 @@ def search(store: ChunkStore, embedder: Embedder, repo: str, question: str, k: i
                                     len(r["symbol"])))
             ranked.append((1.5, sym))
 
+    if sections is not None and mode == "hybrid":
+        ranked.extend(_section_lists(sections, repo, question, qvec, candidates))
+
     fused: dict[str, float] = {}
     for weight, hits in ranked:
         for rank, row in enumerate(hits):
@@ -107,6 +128,29 @@ def search(store: ChunkStore, embedder: Embedder, repo: str, question: str, k: i
         fused[cid] = fused[cid] / best_possible + _rerank_bonus(row, qwords)
     order = sorted(fused, key=lambda cid: -fused[cid])
     return _merge_overlaps([(rows[cid], fused[cid], sims[cid]) for cid in order], k)
+
+
+def _section_lists(sections: SectionStore, repo: str, question: str, qvec: np.ndarray,
+                   candidates: int) -> list[tuple[float, list[dict]]]:
+    """The wiki's sections as two more ranked lists, shaped like chunk rows (kind "wiki", path = the page)."""
+    table = sections.table()
+    if table is None:
+        return []
+    where = f"repo = {sql_str(repo)}"
+    cols = ["section_id", "page", "title", "start_line", "end_line", "text", "vector"]
+    vec = (table.search(qvec, vector_column_name="vector").distance_type("cosine")
+           .where(where, prefilter=True).select(cols).limit(candidates // 2).to_list())
+    query = _fts_query(question)
+    fts = []
+    if query and any(idx.index_type == "FTS" for idx in table.list_indices()):
+        fts = table.search(query, query_type="fts").where(where, prefilter=True).select(cols).limit(candidates // 2).to_list()
+
+    def as_chunk(r: dict) -> dict:
+        return {"chunk_id": "wiki:" + r["section_id"], "path": r["page"], "language": "markdown",
+                "symbol": r["title"], "kind": "wiki", "start_line": r["start_line"], "end_line": r["end_line"],
+                "text": r["text"], "vector": r["vector"]}
+
+    return [(WIKI_WEIGHT, [as_chunk(r) for r in vec]), (WIKI_WEIGHT, [as_chunk(r) for r in fts])]
 
 
 def _rerank_bonus(row: dict, qwords: set[str]) -> float:

@@ -163,16 +163,21 @@ class ChunkStore:
         """A file's text rebuilt from its chunks (blank lines no chunk holds come back blank)."""
         rows = (self.table().search().where(self._where(repo, f"path = {sql_str(path)}"))
                 .select(["start_line", "end_line", "text"]).limit(None).to_list())
-        if not rows:
-            return None
-        lines: dict[int, str] = {}
-        for r in rows:
-            parts = r["text"].split("\n")
-            if len(parts) == r["end_line"] - r["start_line"] + 1:
-                lines.update(zip(range(r["start_line"], r["end_line"] + 1), parts))
-            else:  # character slices of one very long line: join them in order
-                lines[r["start_line"]] = lines.get(r["start_line"], "") + r["text"]
-        return "\n".join(lines.get(n, "") for n in range(1, max(lines) + 1))
+        return rebuild_text(rows) if rows else None
+
+    def repo_rows(self, repo: str) -> list[dict]:
+        """Every chunk of ``repo`` (path, symbol, lines, text), ordered by path and line."""
+        rows = (self.table().search().where(self._where(repo))
+                .select(["path", "symbol", "start_line", "end_line", "text", "content_hash"])
+                .limit(None).to_list())
+        return sorted(rows, key=lambda r: (r["path"], r["start_line"], r["end_line"]))
+
+    def repo_texts(self, repo: str, rows: list[dict] | None = None) -> dict[str, str]:
+        """path -> text of every indexed file of ``repo``, rebuilt from its chunks."""
+        by_path: dict[str, list[dict]] = {}
+        for r in rows if rows is not None else self.repo_rows(repo):
+            by_path.setdefault(r["path"], []).append(r)
+        return {path: rebuild_text(chunks) for path, chunks in by_path.items()}
 
     def count(self, repo: str) -> int:
         return self.table().count_rows(self._where(repo))
@@ -183,3 +188,15 @@ class ChunkStore:
     def cleanup_versions(self, older_than: timedelta) -> None:
         """Remove table versions older than ``older_than`` (readers of older versions are long gone)."""
         self.table().optimize(cleanup_older_than=older_than)
+
+
+def rebuild_text(rows: list[dict]) -> str:
+    """A file's text from its chunk rows (start_line, end_line, text)."""
+    lines: dict[int, str] = {}
+    for r in sorted(rows, key=lambda r: (r["start_line"], r["end_line"])):
+        parts = r["text"].split("\n")
+        if len(parts) == r["end_line"] - r["start_line"] + 1:
+            lines.update(zip(range(r["start_line"], r["end_line"] + 1), parts))
+        else:  # character slices of one very long line: join them in order
+            lines[r["start_line"]] = lines.get(r["start_line"], "") + r["text"]
+    return "\n".join(lines.get(n, "") for n in range(1, max(lines) + 1))

@@ -19,6 +19,7 @@ import posixpath
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote, unquote
 
 from .errors import UserError
 
@@ -81,9 +82,17 @@ def load_manifest(folder: Path) -> dict | None:
         return None
 
 
+_DOT = "_dot_"   # mkdocs skips files and folders whose name starts with "."
+
+
 def source_page(path: str) -> str:
-    """The docs-relative page that shows source file ``path``."""
-    return f"{SOURCES}/{path}.md"
+    """The docs-relative page that shows source file ``path`` (``.github/x.yml`` -> ``sources/_dot_github/x.yml.md``)."""
+    parts = [_DOT + p[1:] if p.startswith(".") else p for p in path.split("/")]
+    return f"{SOURCES}/{'/'.join(parts)}.md"
+
+
+def _source_path(page_part: str) -> str:
+    return "/".join("." + p[len(_DOT):] if p.startswith(_DOT) else p for p in page_part.split("/"))
 
 
 def source_anchor(start: int, end: int) -> str:
@@ -93,7 +102,7 @@ def source_anchor(start: int, end: int) -> str:
 def relative_link(from_page: str, to_page: str, anchor: str = "") -> str:
     """A link from one docs page to another, relative, as mkdocs resolves it."""
     rel = posixpath.relpath(to_page, posixpath.dirname(from_page) or ".")
-    return rel + (f"#{anchor}" if anchor else "")
+    return quote(rel) + (f"#{anchor}" if anchor else "")
 
 
 _ANCHOR = re.compile(r"^L(\d+)-L(\d+)$")
@@ -102,12 +111,13 @@ _ANCHOR = re.compile(r"^L(\d+)-L(\d+)$")
 def source_link_target(from_page: str, href: str) -> tuple[str, int, int] | None:
     """(path, start, end) when ``href`` on page ``from_page`` links to a source range, else None."""
     target, _, fragment = href.partition("#")
+    target = unquote(target)
     if "://" in target or not target.endswith(".md"):
         return None
     resolved = posixpath.normpath(posixpath.join(posixpath.dirname(from_page), target))
     if not resolved.startswith(SOURCES + "/"):
         return None
-    path = resolved[len(SOURCES) + 1:-3]
+    path = _source_path(resolved[len(SOURCES) + 1:-3])
     m = _ANCHOR.match(fragment)
     if m:
         return path, int(m.group(1)), int(m.group(2))
@@ -117,6 +127,7 @@ def source_link_target(from_page: str, href: str) -> tuple[str, int, int] | None
 def page_link_target(from_page: str, href: str) -> tuple[str, str] | None:
     """(docs page, fragment) when ``href`` on ``from_page`` links to another wiki page (not a source)."""
     target, _, fragment = href.partition("#")
+    target = unquote(target)
     if "://" in target or target.startswith(("/", "mailto:")):
         return None
     if not target:

@@ -18,6 +18,7 @@ from ..core.conversations import Conversations
 from ..core.errors import UserError
 from ..core.repositories import RepoRegistry
 from ..core.search import search
+from ..core.sections import SectionStore
 from ..core.store import ChunkStore
 from ..settings import Settings, default_home
 from . import models
@@ -52,7 +53,8 @@ def retrieval(repo: str, question: str, top_k: int = 8, conversation_id: str | N
     progress.update("search", "Searching the index", 0, 1)
     embedder = models.embedder(settings)
     store = ChunkStore(home / "lancedb", embedder.dim)
-    hits = search(store, embedder, repo, _search_query(home, question, conversation_id), k=top_k)
+    hits = search(store, embedder, repo, _search_query(home, question, conversation_id), k=top_k,
+                  sections=SectionStore(home / "lancedb", embedder.dim))
     progress.update("search", f"Found {len(hits)} references", 1, 1)
     refs = [dict(h.to_json(), text=h.text, similarity=h.similarity) for h in hits]
     job.connection.set(REFS_KEY.format(job.id), json.dumps(refs), ex=settings.references_ttl_s)

@@ -88,10 +88,6 @@ def process_files(root: str, paths: list[str], batch_size: int = 10) -> dict:
     return {"total_processed": len(results), "results": results}
 
 
-def _not_built(task: str, issue: int) -> None:
-    raise UserError(f"The task {task} is not part of this build yet (tracked in issue {issue}).")
-
-
 @contextmanager
 def _repo_lock(home: Path, repo: str):
     """One writer per repository: a second index job of the same repo waits for the first."""
@@ -106,8 +102,6 @@ def _repo_lock(home: Path, repo: str):
 def index_zip(zip_path: str, name: str | None = None) -> dict:
     """indexing.index_zip: safe unzip, select files, chunk, embed, write LanceDB + full-text."""
     from ..core import indexer
-    from ..core.embedder import OnnxEmbedder
-    from ..core.files import IngestLimits
     from ..core.repositories import RepoRegistry, check_repo_name, default_repo_name
     from ..core.store import ChunkStore
 
@@ -117,25 +111,83 @@ def index_zip(zip_path: str, name: str | None = None) -> dict:
     repo = check_repo_name(name or default_repo_name(Path(zip_path)))
     if not Path(zip_path).is_file():
         raise UserError(f"The file {zip_path} does not exist or is not a file.")
-    limits = IngestLimits(max_zip_members=settings.max_zip_members,
-                          max_uncompressed_bytes=settings.max_uncompressed_bytes,
-                          max_compression_ratio=settings.max_compression_ratio,
-                          max_file_bytes=settings.max_file_bytes)
     progress.update("extract", f"Waiting for other work on {repo}", 0, 0)
     with _repo_lock(home, repo):
-        # Bulk workers fork a process per job, so the model loads here, once per job.
-        embedder = OnnxEmbedder(threads=settings.embed_threads, batch_size=settings.embed_batch_size,
-                                max_tokens=settings.chunk_max_tokens,
-                                max_batch_tokens=settings.embed_batch_tokens)
+        embedder = _embedder(settings)
         report = indexer.index_zip(Path(zip_path), repo, store=ChunkStore(home / "lancedb", embedder.dim),
                                    registry=RepoRegistry(home / "app.sqlite"), embedder=embedder,
-                                   limits=limits, progress=progress,
+                                   limits=_limits(settings), progress=progress,
                                    vector_index_min_rows=settings.vector_index_min_rows)
     progress.update("done", f"Indexed {report.files} files, {report.chunks} chunks", 1, 1)
     return report.to_dict()
 
 
+def _limits(settings: Settings):
+    from ..core.files import IngestLimits
+
+    return IngestLimits(max_zip_members=settings.max_zip_members,
+                        max_uncompressed_bytes=settings.max_uncompressed_bytes,
+                        max_compression_ratio=settings.max_compression_ratio,
+                        max_file_bytes=settings.max_file_bytes)
+
+
+def _embedder(settings: Settings):
+    from ..core.embedder import OnnxEmbedder
+
+    # Bulk workers fork a process per job, so the model loads here, once per job.
+    return OnnxEmbedder(threads=settings.embed_threads, batch_size=settings.embed_batch_size,
+                        max_tokens=settings.chunk_max_tokens, max_batch_tokens=settings.embed_batch_tokens)
+
+
 def generate_specs_with_index(repo: str, spec_types: list[str] | None = None,
                               out_dir: str | None = None, index_first: bool = True) -> dict:
-    """specs_v2.generate_specs_with_index — built by the wiki issue."""
-    _not_built("specs_v2.generate_specs_with_index", 6)
+    """specs_v2.generate_specs_with_index: (re-)index first, then the wiki pages, then index their sections.
+
+    ``repo`` is an indexed repository's name, or the path of a ZIP (indexed under its default name).
+    """
+    from ..core import indexer
+    from ..core.llm import LlamaGenerator
+    from ..core.repositories import RepoRegistry, check_repo_name, default_repo_name
+    from ..core.sections import SectionStore
+    from ..core.store import ChunkStore
+    from ..core.wiki import WikiOptions, export_wiki, generate_wiki
+    from ..core.wiki_files import parse_spec_types, wiki_dir
+
+    progress = JobProgress.current()
+    home = _home()
+    settings = Settings.load(home)
+    specs = parse_spec_types(spec_types)
+    registry = RepoRegistry(home / "app.sqlite")
+    zip_path = None
+    if repo.lower().endswith(".zip") and Path(repo).is_file():
+        zip_path, repo = Path(repo).resolve(), default_repo_name(Path(repo))
+    check_repo_name(repo)
+    known = registry.get(repo)
+    if zip_path is None and known is not None and index_first and Path(known.zip_path).is_file():
+        zip_path = Path(known.zip_path)
+    if known is None and zip_path is None:
+        raise UserError(f"There is no indexed repository named {repo!r}; index its ZIP first "
+                        "or pass the ZIP's path.")
+    embedder = _embedder(settings)
+    store = ChunkStore(home / "lancedb", embedder.dim)
+    progress.update("index", f"Waiting for other work on {repo}", 0, 0)
+    with _repo_lock(home, repo):
+        if zip_path is not None and (index_first or known is None):
+            indexer.index_zip(zip_path, repo, store=store, registry=registry, embedder=embedder,
+                              limits=_limits(settings), progress=progress,
+                              vector_index_min_rows=settings.vector_index_min_rows)
+        progress.update("model", "Loading the language model", 0, 0)
+        generator = LlamaGenerator(settings.llm_model_path or None, n_ctx=settings.llm_n_ctx,
+                                   threads=settings.llm_threads)
+        folder = wiki_dir(home, repo)
+        report = generate_wiki(repo, folder, store=store, sections=SectionStore(home / "lancedb", embedder.dim),
+                               embedder=embedder, generator=generator, specs=specs,
+                               options=WikiOptions(max_tokens=min(settings.llm_max_tokens, 256),
+                                                   temperature=settings.llm_temperature,
+                                                   embed_max_tokens=settings.chunk_max_tokens),
+                               progress=progress)
+    if out_dir:
+        report.exported_to = str(export_wiki(folder, Path(out_dir), repo))
+    progress.update("done", f"Wiki of {repo}: {report.pages} pages ({report.pages_reused} unchanged), "
+                            f"{report.prose_generated} sections written, {report.prose_reused} reused", 1, 1)
+    return report.to_dict()

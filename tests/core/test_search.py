@@ -138,3 +138,28 @@ def test_past_the_threshold_a_vector_index_serves_the_same_answers(tmp_path):
     assert store.has_vector_index()
     after = search(store, embedder, "shop", "verify_signature webhook", k=3)
     assert [h.path for h in after][:1] == [h.path for h in before][:1] == ["src/shop/payment.py"]
+
+
+def test_scope_keeps_to_path_prefixes(fake_store):
+    store, embedder = fake_store
+    hits = search(store, embedder, "shop", "signature cart receipt", k=10, scope=["src/shop/payment.py", "docs"])
+    assert hits and {h.path for h in hits} <= {"src/shop/payment.py", "docs/setup.md"}
+    assert search(store, embedder, "shop", "cart", k=10, scope=["src/sho"]) == []  # a prefix is a folder, not a string
+
+
+def test_wiki_sections_are_hits_of_kind_wiki(fake_store, tmp_path):
+    from repowiki_gui.core.sections import SectionRow, SectionStore
+
+    store, embedder = fake_store
+    sections = SectionStore(tmp_path / "lancedb", embedder.dim)
+    assert search(store, embedder, "shop", "cart", k=5, sections=sections)  # no sections table yet: code only
+    rows = [SectionRow("architecture.md", "Architecture: Deployment topology", 3, 9,
+                       "The shop runs behind a reverse proxy; deployment topology uses three replicas.")]
+    sections.replace("shop", rows, embedder.embed([r.title + "\n" + r.text for r in rows]))
+    sections.replace("other", rows, embedder.embed([r.title + "\n" + r.text for r in rows]))
+    hits = search(store, embedder, "shop", "deployment topology replicas", k=5, sections=sections)
+    wiki = [h for h in hits if h.kind == "wiki"]
+    assert [(h.path, h.start_line, h.end_line) for h in wiki] == [("architecture.md", 3, 9)]
+    assert wiki[0].to_json()["kind"] == "wiki"
+    sections.replace("shop", [], embedder.embed([]).reshape(0, embedder.dim))
+    assert sections.count("shop") == 0 and sections.count("other") == 1
