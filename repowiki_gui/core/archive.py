@@ -9,7 +9,7 @@ nothing is written anywhere. So:
   entries would otherwise cost gigabytes before any limit is checked);
 * ``validate`` looks at every member before any content is read: names
   (traversal, absolute, NUL), encryption, links and special files, compression
-  method, duplicates, declared sizes and ratios;
+  method, data offsets, duplicates, declared sizes and ratios;
 * ``read_member`` streams one member into memory and counts the bytes that
   really come out, because the sizes in the headers are the attacker's word.
 
@@ -261,6 +261,8 @@ def validate(zf: zipfile.ZipFile, *, archive_size: int, max_members: int,
                                "pipe; only regular files are accepted.")
         if raw_name.replace("\\", "/").endswith("/") or kind == stat.S_IFDIR or not path:
             continue  # a folder: nothing to read
+        if info.header_offset < 0:  # the directory says the data starts before the file does
+            raise ArchiveError(f"The ZIP archive is corrupt or truncated: {show(path)} cannot be read.")
         if info.compress_type not in _SUPPORTED_METHODS:
             raise ArchiveError(f"The ZIP holds a member compressed with an unsupported method "
                                f"({show(path)}, method {info.compress_type}).")
@@ -288,6 +290,10 @@ def validate(zf: zipfile.ZipFile, *, archive_size: int, max_members: int,
     cut = len(root) + 1 if root else 0
     members = [Member(info, path[cut:] if root and path.startswith(root + "/") else path, path)
                for info, path in files]
+    for member in members:  # "repo/C:/x.py" is "C:/x.py" once the top folder is gone
+        if _DRIVE.match(member.path):
+            raise ArchiveError(f"The ZIP holds a path that names a drive once its top folder is removed "
+                               f"({show(member.name)}).")
     return Listing(members=members, root_folder=root, entries=len(infos))
 
 
