@@ -206,7 +206,8 @@ class WikiView(QWidget):
             action.triggered.connect(lambda _checked=False, sid=spec.id: self.generate([sid]))
         self.generate_button.setMenu(menu)
         self.export_button = QPushButton(self.tr("Export…"), self)
-        self.export_button.setToolTip(self.tr("Write the wiki's markdown (an mkdocs project) to a folder"))
+        self.export_button.setToolTip(self.tr("Write the wiki's markdown (an mkdocs project) to a folder; "
+                                              "progress shows in Tasks"))
         self.status = QLabel("", self)
         self.status.setTextFormat(Qt.TextFormat.PlainText)
 
@@ -282,7 +283,7 @@ class WikiView(QWidget):
         self.generate_action.setEnabled(repo)
         self.generate_button.setEnabled(repo)
         self.empty_button.setEnabled(repo)
-        self.export_button.setEnabled(repo and self.has_wiki())
+        self.export_button.setEnabled(repo)   # with no wiki yet the export job writes one first
         self.stack.setCurrentIndex(1 if self.has_wiki() else 0)
         if not repo:
             self.empty_label.setText(self.tr("No repository indexed yet: drop a ZIP to index it"))
