@@ -139,11 +139,12 @@ def _section_lists(sections: SectionStore, repo: str, question: str, qvec: np.nd
     where = f"repo = {sql_str(repo)}"
     cols = ["section_id", "page", "title", "start_line", "end_line", "text", "vector"]
     vec = (table.search(qvec, vector_column_name="vector").distance_type("cosine")
-           .where(where, prefilter=True).select(cols).limit(candidates // 2).to_list())
+           .where(where, prefilter=True).select(cols + ["_distance"]).limit(candidates // 2).to_list())
     query = _fts_query(question)
     fts = []
     if query and any(idx.index_type == "FTS" for idx in table.list_indices()):
-        fts = table.search(query, query_type="fts").where(where, prefilter=True).select(cols).limit(candidates // 2).to_list()
+        fts = (table.search(query, query_type="fts").where(where, prefilter=True).select(cols + ["_score"])
+               .limit(candidates // 2).to_list())
 
     def as_chunk(r: dict) -> dict:
         return {"chunk_id": "wiki:" + r["section_id"], "path": r["page"], "language": "markdown",

@@ -1,0 +1,86 @@
+"""The wiki end to end: the CLI, the specs job on a real bulk worker, the ONNX embedder and the bundled GGUF."""
+import json
+import re
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pathspec
+import pytest
+
+from conftest import run_cli, wait_until
+from mermaid_check import mermaid_errors  # noqa: E402
+from wiki_repos import SHOPWIKI, write_zip  # noqa: E402
+
+
+def pathspec_zip(tmp_path: Path) -> Path:
+    """A real small repository: the installed pathspec package, with its README from the package metadata."""
+    src = Path(pathspec.__file__).parent
+    meta = next(src.parent.glob("pathspec-*.dist-info")) / "METADATA"
+    readme = meta.read_text().split("\n\n", 1)[1]
+    path = tmp_path / "pathspec.zip"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("pathspec-main/README.rst", readme)
+        for f in sorted(src.rglob("*.py")):
+            zf.write(f, f"pathspec-main/{f.relative_to(src.parent).as_posix()}")
+    return path
+
+
+def test_wiki_of_a_real_repository_exports_a_site_that_builds_strict(home, tmp_path):
+    out = tmp_path / "export"
+    run = run_cli("wiki", str(pathspec_zip(tmp_path)), "--spec", "all", "--out", str(out), "--json",
+                  home=home, timeout=900)
+    assert run.returncode == 0, run.stderr
+    report = json.loads(run.stdout[run.stdout.index("{"):])
+    assert report["repo"] == "pathspec" and report["exported_to"] == str(out)
+    assert report["prose_generated"] > 3 and report["pages"] >= 6
+    g = report["grounding_final"]
+    assert g["paths_ok"] == g["paths"] and g["identifiers_ok"] >= 0.95 * g["identifiers"]
+    docs = out / "docs"
+    arch = (docs / "architecture.md").read_text()
+    diagrams = re.findall(r"```mermaid\n(.*?)```", arch, re.S)
+    assert diagrams and mermaid_errors(diagrams) == [None] * len(diagrams)
+    site = tmp_path / "site"
+    build = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(out / "mkdocs.yml"),
+                            "-d", str(site)], capture_output=True, text=True, timeout=300)
+    assert build.returncode == 0, build.stderr
+    assert (site / "api" / "index.html").is_file() and any((site / "modules").rglob("index.html"))
+
+    # chat retrieval cites the wiki's sections
+    search = run_cli("search", "pathspec", "what is this repository for", "-k", "10",
+                     "--json", home=home, timeout=300)
+    assert search.returncode == 0, search.stderr
+    kinds = {r["kind"] for r in json.loads(search.stdout)["references"]}
+    assert "wiki" in kinds and "code" in kinds
+
+    # a second run re-indexes (nothing changed) and reuses every page and every paragraph
+    again = run_cli("wiki", "pathspec", "--json", home=home, timeout=600)
+    assert again.returncode == 0, again.stderr
+    second = json.loads(again.stdout[again.stdout.index("{"):])
+    assert second["prose_generated"] == 0 and second["pages_written"] == 0
+    assert second["prose_reused"] == report["prose_generated"] and second["specs"] == report["specs"]
+
+
+def test_wiki_of_an_unknown_repository_is_a_clear_error(home):
+    run = run_cli("wiki", "nothing-here", home=home, timeout=300)
+    assert run.returncode == 1 and "no indexed repository named 'nothing-here'" in run.stderr
+    bad = run_cli("wiki", "x", "--spec", "novel", home=home, timeout=60)
+    assert bad.returncode != 0 and "no wiki spec type 'novel'" in bad.stderr
+
+
+def test_cancelling_a_wiki_job_keeps_the_previous_wiki(service, home, tmp_path):
+    from repowiki_gui.core.wiki_files import wiki_dir
+
+    zip_path = write_zip(tmp_path / "shop.zip", SHOPWIKI)
+    first = service.enqueue("specs_v2.generate_specs_with_index", str(zip_path), ["overview"], None)
+    assert service.wait(first, timeout_s=600)["state"] == "finished"
+    folder = wiki_dir(home, "shop")
+    before = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    job = service.enqueue("specs_v2.generate_specs_with_index", "shop", ["all"], None)
+    wait_until(lambda: (service.status(job).get("progress") or {}).get("stage") == "page", timeout_s=300,
+               what="the wiki job writing pages")
+    service.cancel(job)
+    final = service.wait(job, timeout_s=60)
+    assert final["state"] in ("stopped", "canceled", "failed")
+    assert {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()} == before
