@@ -253,7 +253,7 @@ class Planner:
         api = [a for a in self.facts.api if a.path in set(m.files)]
         if api:
             items = [f"- [{_code(a.name)}]({links.to_source(a.path, a.start_line, a.end_line)})"
-                     + (f": {_escape(a.doc)}" if a.doc else "") for a in api[:MODULE_API_MAX]]
+                     + (f": {_doc(a.doc)}" if a.doc else "") for a in api[:MODULE_API_MAX]]
             for a in api[:MODULE_API_MAX]:
                 links.refs.append(SourceRef(a.path, a.start_line, a.end_line))
             if len(api) > MODULE_API_MAX:
@@ -290,7 +290,7 @@ class Planner:
             for a in items:
                 lang = _language(a.path, self.facts)
                 body.append(f"### {_code(a.name)}\n\n```{lang if lang != 'text' else ''}\n{a.signature}\n```\n\n"
-                            + (f"{_escape(a.doc)} " if a.doc else "")
+                            + (f"{_doc(a.doc)} " if a.doc else "")
                             + links.source(a.path, a.start_line, a.end_line))
             sections.append(SectionPlan(module, "\n\n".join(body), links.take()))
         if len(self.facts.api) > API_ITEMS_MAX:
@@ -374,6 +374,19 @@ def _language(path: str, facts: RepoFacts) -> str:
     from .files import detect_language
 
     return detect_language(path) or "text"
+
+
+_RST_ROLE = re.compile(r":[\w:+-]+:`([^`<]*?)\s*(?:<[^`>]*>)?`")
+_RST_LITERAL = re.compile(r"``([^`]+)``")
+_SPAN_SPLIT = re.compile(r"(`[^`\n]+`)")
+
+
+def _doc(text: str) -> str:
+    """A docstring's first line as markdown: RST roles and literals become code spans, the rest is escaped."""
+    text = _RST_ROLE.sub(lambda m: f"`{m.group(1).lstrip('~.')}`", text)
+    text = _RST_LITERAL.sub(r"`\1`", text)
+    return "".join(part if part.startswith("`") and part.endswith("`") and len(part) > 1 else _escape(part)
+                   for part in _SPAN_SPLIT.split(text))
 
 
 def _escape(text: str) -> str:

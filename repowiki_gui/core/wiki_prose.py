@@ -23,7 +23,7 @@ from .llm import Generator
 from .wiki_check import CheckStats, Vocabulary, check_spans
 
 # Bump when the prompt or the cleaning changes: cached prose of an older version is not reused.
-PROMPT_VERSION = 1
+PROMPT_VERSION = 2
 
 SYSTEM_PROMPT = (
     "You write one section of a wiki page about a source code repository.\n"
@@ -40,6 +40,12 @@ _IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
 _LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
 _LIST_MARK = re.compile(r"^[ \t]*(?:[-*+]|\d+[.)])[ \t]+", re.M)
 _CODE_SPAN = re.compile(r"(`[^`\n]+`)")
+_URL = re.compile(r"\s*\(?<?https?://[^\s)>]+>?\)?")
+# **GitIgnoreSpec** is a name claim like `GitIgnoreSpec`: made a code span, it gets checked too
+_BOLD_NAME = re.compile(r"\*\*([A-Za-z_][\w./:-]*(?:\(\))?)\*\*")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z`*(\[])")
+MAX_SENTENCES = 6
+SIMILAR = 0.7   # word overlap past which a sentence repeats an earlier one: a small model looping
 
 
 @dataclass
@@ -97,11 +103,37 @@ def clean_prose(text: str) -> str:
     text = _IMAGE.sub(r"\1", text)
     text = _LINK.sub(r"\1", text)
     text = _LIST_MARK.sub("", text)
+    text = _URL.sub("", text)
+    text = _BOLD_NAME.sub(lambda m: f"`{m.group(1)}`" if re.search(r"[_./]|[a-z][A-Z]", m.group(1)) else m.group(0),
+                          text)
     # HTML the model writes is shown as text: escape outside code spans (markdown escapes inside them)
     text = "".join(part if part.startswith("`") else html.escape(part, quote=False)
                    for part in _CODE_SPAN.split(text))
     paragraphs = [re.sub(r"[ \t]*\n[ \t]*", " ", p).strip() for p in re.split(r"\n\s*\n", text)]
-    return "\n\n".join(p for p in paragraphs if p)
+    return _without_repeats([p for p in paragraphs if p])
+
+
+def _words(sentence: str) -> set[str]:
+    return set(re.findall(r"[a-z0-9_]+", sentence.lower()))
+
+
+def _without_repeats(paragraphs: list[str]) -> str:
+    """At most MAX_SENTENCES sentences; the text ends where a sentence repeats an earlier one."""
+    seen: list[set[str]] = []
+    kept_paragraphs = []
+    for paragraph in paragraphs:
+        kept = []
+        for sentence in _SENTENCE_END.split(paragraph):
+            words = _words(sentence)
+            looping = any(len(words & w) >= SIMILAR * max(1, min(len(words), len(w))) for w in seen)
+            if looping or len(seen) >= MAX_SENTENCES:
+                if kept:
+                    kept_paragraphs.append(" ".join(kept))
+                return "\n\n".join(kept_paragraphs)
+            seen.append(words)
+            kept.append(sentence)
+        kept_paragraphs.append(" ".join(kept))
+    return "\n\n".join(kept_paragraphs)
 
 
 def link_citations(text: str, sources: list[Reference], link: Callable[[Reference], str]) -> str:

@@ -66,3 +66,14 @@ def test_a_stopped_reply_is_not_cached():
                 should_stop=lambda: True)
     assert cache == {}
     assert prose_key("m", "a", [ref(1)]) != prose_key("m2", "a", [ref(1)])
+
+
+def test_a_looping_reply_is_cut_and_bold_names_are_checked_like_code():
+    raw = ("pathspec matches file paths. **GitWildMatchPattern** compiles one pattern (https://github.com/x). "
+           "**GitWildMatchPattern** - a set of commands that help you work with Git. "
+           "**GitwildMatchPattern** - a set of commands that help you work with Git, too. More text here.")
+    out = clean_prose(raw)
+    assert out == ("pathspec matches file paths. `GitWildMatchPattern` compiles one pattern. "
+                   "`GitWildMatchPattern` - a set of commands that help you work with Git.")  # the repeat is cut
+    many = " ".join(f"Sentence number {n} says thing{n}." for n in range(10))
+    assert clean_prose(many).count("Sentence") == 6
