@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import logging
 import posixpath
+import shutil
 import threading
 from pathlib import Path
 
@@ -285,11 +286,16 @@ class ServiceBridge(QObject):
     def removeRepo(self, name: str) -> None:
         from ..core.errors import UserError
         from ..core.repositories import RepoRegistry
+        from ..core.sections import SectionStore
+        from ..core.wiki_files import wiki_dir
 
         def run():
             if name in self._active_index:
                 raise UserError(f"{name} is being indexed; cancel that job before removing it.")
-            self._chunk_store().drop_repo(name)
+            store = self._chunk_store()
+            store.drop_repo(name)
+            SectionStore(self.home / "lancedb", store.dim).drop_repo(name)
+            shutil.rmtree(wiki_dir(self.home, name), ignore_errors=True)
             RepoRegistry(self.home / "app.sqlite").remove(name)
             self._emit_repos()
         self._when_ready(run)

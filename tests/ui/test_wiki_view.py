@@ -403,9 +403,9 @@ def test_generate_and_export_through_the_real_bridge(qtbot, real_bridge, tmp_pat
     view.open_page("shop", "overview.md")
     qtbot.waitUntil(lambda: view.current_page() == "overview.md", timeout=30_000)
     sources = [h for h, _ in view.browser.anchors() if "sources/" in h]
-    if sources:   # the model cited code: the link opens the indexed file
-        with qtbot.waitSignal(view.source_view.rangeShown, timeout=30_000):
-            view.follow_link(QUrl(sources[0]))
+    assert sources  # every section ends with its sources
+    with qtbot.waitSignal(view.source_view.rangeShown, timeout=30_000):
+        view.follow_link(QUrl(sources[0]))
 
     out = tmp_path / "export"
     out.mkdir()
@@ -414,3 +414,13 @@ def test_generate_and_export_through_the_real_bridge(qtbot, real_bridge, tmp_pat
     qtbot.waitUntil(lambda: "shop" in changed, timeout=900_000)
     assert all(j["state"] == "finished" for j in wiki_jobs.values()), [j.get("error") for j in wiki_jobs.values()]
     assert any(out.rglob("*.md")), list(out.rglob("*"))
+
+    # removing the repository removes its wiki and its indexed sections too
+    from repowiki_gui.core.sections import SectionStore
+    from repowiki_gui.core.wiki_files import wiki_dir
+
+    home = bridge.home
+    assert SectionStore(home / "lancedb", 384).count("shop") > 0
+    bridge.call("removeRepo", "shop")
+    qtbot.waitUntil(lambda: not wiki_dir(home, "shop").exists(), timeout=60_000)
+    assert SectionStore(home / "lancedb", 384).count("shop") == 0
