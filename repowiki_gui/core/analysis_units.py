@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from repowiki_gui.core.analysis_common import WRAPPER_DIRS
+from repowiki_gui.core.analysis_common import WRAPPER_DIRS, is_non_api
 
 MAX_UNITS = 20
-# A unit with more than this share of the code lines is split into its children.
+# A unit with more than this share of the product's code lines (not tests, docs, examples) is split.
 DOMINANT_SHARE = 0.6
 MIN_CHILDREN_TO_SPLIT = 3
 ROOT_KEY, ROOT_NAME = "", "(root)"
@@ -37,10 +37,12 @@ def module_units(code: dict[str, tuple[str, int]]) -> list[ModuleUnit]:
     groups: dict[str, list[str]] = defaultdict(list)
     for path in code:
         groups[_top_key(path)].append(path)
-    total = sum(lines for _, lines in code.values())
+    # Tests, docs and examples do not count: Flask's tests are nearly as big as src/flask itself.
+    product = {k: sum(code[p][1] for p in paths if not is_non_api(p)) for k, paths in groups.items()}
+    total = sum(product.values())
     if total and groups:
-        biggest = max(groups, key=lambda k: (sum(code[p][1] for p in groups[k]), k))
-        share = sum(code[p][1] for p in groups[biggest]) / total
+        biggest = max(groups, key=lambda k: (product[k], k))
+        share = product[biggest] / total
         if biggest != ROOT_KEY and share > DOMINANT_SHARE:
             children = _split(biggest, groups[biggest])
             if len(children) >= MIN_CHILDREN_TO_SPLIT:

@@ -58,6 +58,7 @@ class WikiReport:
     grounding_model: dict          # the model's backticked spans before the check
     grounding_final: dict          # every inline code span of the finished wiki
     seconds_per_page: dict[str, float] = field(default_factory=dict)
+    prose_s: float = 0.0           # time inside the model (prompt + generation) for the written prose
     folder: str = ""
     exported_to: str | None = None
     total_s: float = 0.0
@@ -92,6 +93,7 @@ def generate_wiki(repo: str, folder: Path, *, store: ChunkStore, sections: Secti
     cited: set[SourceRef] = set()
     per_page: dict[str, float] = {}
     generated = reused = 0
+    prose_s = 0.0
     for plan in plans:
         tp = time.perf_counter()
         links = Links(plan.path)
@@ -111,6 +113,7 @@ def generate_wiki(repo: str, folder: Path, *, store: ChunkStore, sections: Secti
                                     should_stop=_stop_flag(progress))
                 key_hit = not prose.generated
                 generated += prose.generated
+                prose_s += prose.seconds
                 reused += key_hit and bool(prose.sources)
                 raw_stats.add(prose.raw)
                 prose_md = prose.text
@@ -157,8 +160,8 @@ def generate_wiki(repo: str, folder: Path, *, store: ChunkStore, sections: Secti
     _index_sections(repo, section_rows, sections, embedder, options.embed_max_tokens)
     progress.update("sections", "Sections indexed", 1, 1)
     return WikiReport(repo, specs, page_count, pages_written, page_count - pages_written, len(section_rows),
-                      generated, reused, raw_stats.to_json(), final.to_json(), per_page, str(folder),
-                      None, round(time.perf_counter() - t0, 2))
+                      generated, reused, raw_stats.to_json(), final.to_json(), per_page, round(prose_s, 2),
+                      str(folder), None, round(time.perf_counter() - t0, 2))
 
 
 def _stop_flag(progress: Progress):

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 UNVERIFIED_MARK = " (?)"
 
-_SPAN = re.compile(r"(?<!`)`([^`\n]+)`(?!`)")
+SPAN = re.compile(r"(?<!`)`([^`\n]+)`(?!`)")
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _QUALIFIED = re.compile(r"^[A-Za-z_]\w*(?:(?:\.|::|->|#|:)[A-Za-z_]\w*)*(?:\(.*\))?$")
 _PATHISH = re.compile(r"^[\w.@+-]+(?:/[\w.@+-]+)*/?$")
@@ -130,18 +130,18 @@ def check_spans(text: str, vocab: Vocabulary) -> tuple[str, CheckStats]:
             stats.identifiers_ok += found
         return f"`{keep}`" if found else m.group(1).strip() + UNVERIFIED_MARK
 
-    return _SPAN.sub(fix, text), stats
+    return SPAN.sub(fix, text), stats
 
 
 def measure_spans(markdown: str, vocab: Vocabulary) -> CheckStats:
     """The same classification over a whole page, outside fenced code blocks (for the grounding score)."""
     stats = CheckStats()
-    for block in _outside_fences(markdown):
+    for block in outside_fences(markdown):
         stats.add(check_spans(block, vocab)[1])
     return stats
 
 
-def _outside_fences(markdown: str) -> list[str]:
+def outside_fences(markdown: str) -> list[str]:
     parts, current, fence = [], [], None
     for line in markdown.split("\n"):
         m = re.match(r"^\s*(`{3,}|~{3,})", line)
