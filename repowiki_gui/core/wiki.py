@@ -5,13 +5,15 @@ describes exactly what chat answers from), plans the pages (``wiki_pages``),
 asks the model for each section's prose (``wiki_prose``, cached by the hash
 of its sources), renders markdown with source pages and an ``mkdocs.yml``,
 writes only the files whose content changed, and indexes the sections for
-chat.  Nothing is written until every page is ready, so a cancelled or
-failed run leaves the previous wiki as it was.
+chat.  No page is written until every page is ready, so a cancelled or
+failed run leaves the previous wiki as it was; the prose it already wrote is
+kept in the cache for the next run.
 """
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -35,7 +37,6 @@ from .wiki_pages import SOURCES_LISTED_MAX, Links, PagePlan, Planner, SourceRef,
 from .wiki_prose import write_prose
 
 PROSE_SOURCES = 6          # chunks retrieved per section; the context budget may keep fewer
-SOURCE_CONTEXT_LINES = 0   # source pages show exactly the cited ranges
 
 
 @dataclass
@@ -120,6 +121,9 @@ def generate_wiki(repo: str, folder: Path, *, store: ChunkStore, sections: Secti
                 prose_refs = [SourceRef(r.path, r.start_line, r.end_line) for r in prose.sources]
                 if prose.key in cache:  # the new cache keeps only what this wiki uses
                     new_cache[prose.key] = cache[prose.key]
+                if prose.generated:
+                    # kept at once: a run that is cancelled or times out still saves the next one this work
+                    _atomic_write(folder / CACHE, json.dumps(cache))
                 done += 1
             refs = list(dict.fromkeys(prose_refs + section.fact_sources))
             cited.update(refs)
@@ -238,16 +242,10 @@ def _source_pages(cited: set[SourceRef], files: dict[str, str]) -> dict[str, str
         out = [f"# {_label(path)}", "", f"[Back to the wiki]({relative_link(page, 'index.md')})", ""]
         for start, end in sorted(ranges):
             body = "\n".join(lines[start - 1:end])
-            fence = "`" * max(3, 1 + max((len(x) for x in _backtick_runs(body)), default=0))
+            fence = "`" * max(3, 1 + max((len(x) for x in re.findall(r"`+", body)), default=0))
             out += [f'<a id="L{start}-L{end}"></a>', "", f"## Lines {start}-{end}", "", f"{fence}", body, fence, ""]
         pages[page] = "\n".join(out)
     return pages
-
-
-def _backtick_runs(text: str) -> list[str]:
-    import re
-
-    return re.findall(r"`+", text)
 
 
 def _mkdocs_yml(repo: str, plans: list[PagePlan]) -> str:

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 from .analysis import RepoFacts, import_graph_mermaid
+from .files import detect_language
 from .wiki_files import SPEC_TYPES, relative_link, source_anchor, source_page
 
 API_ITEMS_MAX = 400         # an API page past this is a phone book; the rest is in the module pages
@@ -246,7 +247,7 @@ class Planner:
             text = self.files.get(path, "")
             n = text.count("\n") + (0 if text.endswith("\n") else 1)
             rows.append(f"| {_cell(links.source(path, 1, max(1, n), path))} | "
-                        f"{_cell(_language(path, self.facts))} | {n} |")
+                        f"{_cell(_language(path))} | {n} |")
         if len(m.files) > 80:
             rows.append(f"| … and {len(m.files) - 80} more | | |")
         sections.append(SectionPlan("Files", "\n".join(rows), links.take()))
@@ -288,7 +289,7 @@ class Planner:
         for module, items in by_module.items():
             body = []
             for a in items:
-                lang = _language(a.path, self.facts)
+                lang = _language(a.path)
                 body.append(f"### {_code(a.name)}\n\n```{lang if lang != 'text' else ''}\n{a.signature}\n```\n\n"
                             + (f"{_doc(a.doc)} " if a.doc else "")
                             + links.source(a.path, a.start_line, a.end_line))
@@ -370,9 +371,7 @@ class Planner:
         return out
 
 
-def _language(path: str, facts: RepoFacts) -> str:
-    from .files import detect_language
-
+def _language(path: str) -> str:
     return detect_language(path) or "text"
 
 

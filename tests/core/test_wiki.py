@@ -158,8 +158,11 @@ def test_a_cancel_leaves_the_previous_wiki_as_it_was(env):
     before = {p: t for p, t in pages(env.folder).items()}
     manifest = load_manifest(env.folder)
     with pytest.raises(JobCancelled):
-        env.wiki(specs=ALL, progress=StopAfter(3))
+        env.wiki(specs=ALL, progress=StopAfter(8))
     assert pages(env.folder) == before and load_manifest(env.folder) == manifest
+    # the prose written before the cancel is not lost: the next run reuses it
+    report, _ = env.wiki(specs=ALL)
+    assert report.prose_reused >= 2
 
 
 def test_export_builds_with_mkdocs_strict(env, tmp_path):
@@ -176,3 +179,18 @@ def test_export_builds_with_mkdocs_strict(env, tmp_path):
         export_wiki(env.folder, tmp_path / "busy", "shop")
     assert (tmp_path / "busy" / "notes.txt").read_text() == "mine"
     export_wiki(env.folder, out, "shop")  # an earlier export of the same repository is replaced
+
+
+def test_a_repository_without_code_still_gets_a_wiki_that_builds(tmp_path):
+    e = Env(tmp_path)
+    e.index({"README.md": "# Notes\n\nA collection of notes about <b>gardening</b>.\n",
+             "docs/soil.md": "# Soil\n\nClay holds water.\n"})
+    report, _ = e.wiki()
+    found = pages(e.folder)
+    assert {"overview.md", "architecture.md", "api.md", "getting-started.md"} <= set(found)
+    assert "<b>" not in found["index.md"] and "notes about gardening" in found["index.md"]
+    diagrams = re.findall(r"```mermaid\n(.*?)```", found["architecture.md"], re.S)
+    assert mermaid_errors(diagrams) == [None] * len(diagrams)
+    run = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(e.folder / "mkdocs.yml"),
+                          "-d", str(tmp_path / "site")], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
