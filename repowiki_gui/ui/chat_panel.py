@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QLineEdit, QListW
 from repowiki_gui.ui.pyside_fixes import emit
 from repowiki_gui.ui.source_view import SourceView
 from repowiki_gui.ui.transcript import Transcript, reference_label
+from repowiki_gui.ui.widgets import refill_repo_combo
 
 _CONVERSATION_ID = Qt.ItemDataRole.UserRole
 
@@ -128,16 +129,7 @@ class ChatPanel(QWidget):
 
     # --- repositories and conversations --------------------------------------------
     def _on_repos(self, repos: list) -> None:
-        names = [r["name"] for r in repos]
-        current = self.current_repo()
-        if names == [self.repo_combo.itemText(i) for i in range(self.repo_combo.count())]:
-            return
-        self.repo_combo.blockSignals(True)  # refilling is not the user choosing a repository
-        self.repo_combo.clear()
-        self.repo_combo.addItems(names)
-        self.repo_combo.setCurrentIndex(names.index(current) if current in names else (0 if names else -1))
-        self.repo_combo.blockSignals(False)
-        if self.current_repo() != current:
+        if refill_repo_combo(self.repo_combo, [r["name"] for r in repos]):
             self._on_repo_selected(self.current_repo())
         self._update_buttons()
 

@@ -12,6 +12,8 @@ from PySide6.QtCore import QTimer, QUrl, Signal
 from PySide6.QtGui import QFont, QPalette, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import QTextBrowser
 
+from .widgets import document_anchors
+
 # Same shape as core.answer's citation pattern: [3], [1, 2], each bracket of [1][2]; not x[1] (code).
 CITATION = re.compile(r"(?<![\w)\]'\"])\[(\d+(?:\s*,\s*\d+)*)\]|(?<=\])\[(\d+(?:\s*,\s*\d+)*)\]")
 STREAM_FLUSH_MS = 50  # tokens arrive far faster than anyone reads; re-render at most 20 times a second
@@ -159,17 +161,8 @@ class Transcript(QTextBrowser):
 
     # --- links -------------------------------------------------------------------
     def anchors(self) -> list[tuple[str, str]]:
-        """Every (href, text) link in document order — what a user can click."""
-        found, block = [], self.document().begin()
-        while block.isValid():
-            it = block.begin()
-            while not it.atEnd():
-                frag = it.fragment()
-                if frag.isValid() and frag.charFormat().isAnchor():
-                    found.append((frag.charFormat().anchorHref(), frag.text()))
-                it += 1
-            block = block.next()
-        return found
+        """Every (href, text) link in document order."""
+        return document_anchors(self.document())
 
     def activate(self, href: QUrl | str) -> None:
         """Follow ``ref:<turn>:<n>`` (or ``ref:<n>`` for the latest turn): emit the reference."""

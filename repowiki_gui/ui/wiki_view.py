@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QMen
 from ..core.wiki_files import SPEC_TYPES, page_link_target, source_link_target
 from .pyside_fixes import emit, no_data
 from .source_view import SourceView
+from .widgets import document_anchors, refill_repo_combo
 
 PAGE_ROLE = Qt.ItemDataRole.UserRole + 3   # the docs page path of a tree item; None for a group
 _TOP = 0                                   # internalId of top-level items; a child's is its group's row + 1
@@ -151,16 +152,7 @@ class WikiBrowser(QTextBrowser):
 
     def anchors(self) -> list[tuple[str, str]]:
         """Every (href, text) link in document order."""
-        found, block = [], self.document().begin()
-        while block.isValid():
-            it = block.begin()
-            while not it.atEnd():
-                frag = it.fragment()
-                if frag.charFormat().isAnchor() and frag.charFormat().anchorHref():
-                    found.append((frag.charFormat().anchorHref(), frag.text()))
-                it += 1
-            block = block.next()
-        return found
+        return document_anchors(self.document())
 
     def scroll_to_line(self, line: int) -> None:
         """Scroll to the section holding ``line`` of the page's markdown (see render_markdown)."""
@@ -294,16 +286,7 @@ class WikiView(QWidget):
 
     # --- repositories ----------------------------------------------------------------
     def _on_repos(self, repos: list) -> None:
-        names = [r["name"] for r in repos]
-        current = self.current_repo()
-        if names == [self.repo_combo.itemText(i) for i in range(self.repo_combo.count())]:
-            return
-        self.repo_combo.blockSignals(True)   # refilling is not the user choosing a repository
-        self.repo_combo.clear()
-        self.repo_combo.addItems(names)
-        self.repo_combo.setCurrentIndex(names.index(current) if current in names else (0 if names else -1))
-        self.repo_combo.blockSignals(False)
-        if self.current_repo() != current:
+        if refill_repo_combo(self.repo_combo, [r["name"] for r in repos]):
             self._on_repo_selected(self.current_repo())
         self._update_buttons()
 

@@ -12,6 +12,7 @@ from repowiki_gui.core.analysis_units import ModuleUnit
 from repowiki_gui.core.errors import JobCancelled
 
 from mermaid_check import mermaid_errors
+from progress_recorder import Recorder
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -367,18 +368,6 @@ def test_a_file_that_does_not_parse_is_listed_and_the_rest_is_analysed():
 
 
 def test_progress_is_reported_and_cancellation_is_honoured():
-    class Recorder:
-        def __init__(self, cancel_after: int | None = None):
-            self.updates, self.checks, self.cancel_after = [], 0, cancel_after
-
-        def update(self, stage, message="", processed=0, total=0, progress=None):
-            self.updates.append((stage, processed, total))
-
-        def check(self):
-            self.checks += 1
-            if self.cancel_after is not None and self.checks > self.cancel_after:
-                raise JobCancelled("stop")
-
     files = {f"m{i}.py": "x = 1\n" for i in range(120)}
     recorder = Recorder()
     analyse(files, recorder)

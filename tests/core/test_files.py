@@ -13,6 +13,7 @@ from repowiki_gui.core.files import (IngestLimits, Ingested, decode_text, detect
                                      ingest_zip, looks_minified)
 
 from disk_audit import no_disk_writes  # noqa: E402
+from progress_recorder import Recorder  # noqa: E402
 
 
 def make_zip(path: Path, entries, compression=zipfile.ZIP_DEFLATED) -> Path:
@@ -259,19 +260,6 @@ def test_empty_files_beside_real_ones_are_kept(tmp_path):
 
 
 # --- progress and cancellation ---------------------------------------------------------
-
-class Recorder:
-    def __init__(self, cancel_after: int | None = None):
-        self.updates, self.checks, self.cancel_after = [], 0, cancel_after
-
-    def update(self, stage, message="", processed=0, total=0, progress=None):
-        self.updates.append((stage, processed, total))
-
-    def check(self):
-        self.checks += 1
-        if self.cancel_after is not None and self.checks > self.cancel_after:
-            raise JobCancelled("cancelled")
-
 
 def test_progress_reports_extract_then_scan(tmp_path):
     recorder = Recorder()

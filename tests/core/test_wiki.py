@@ -21,7 +21,8 @@ from repowiki_gui.core.wiki_check import UNVERIFIED_MARK
 from repowiki_gui.core.wiki_files import SPEC_TYPES, load_manifest, page_link_target, source_link_target
 from repowiki_gui.core.errors import UserError
 from mermaid_check import mermaid_errors  # noqa: E402
-from wiki_repos import SHOPWIKI, write_zip  # noqa: E402
+from progress_recorder import Recorder  # noqa: E402
+from sample_repos import SHOPWIKI, write_zip  # noqa: E402
 
 ALL = list(SPEC_TYPES)
 REPLY = "The `Cart` class in `cart.py` keeps items; `Cart.add_item` adds one and `Cart.teleport` is invented [1]."
@@ -140,25 +141,12 @@ def test_regenerating_reuses_unchanged_pages_and_prose(env):
     assert "modules/src-shopwiki-pricing-py.md" in rewritten and "modules/src-shopwiki-payments.md" not in rewritten
 
 
-class StopAfter:
-    def __init__(self, n):
-        self.n = n
-
-    def update(self, *a, **k):
-        pass
-
-    def check(self):
-        self.n -= 1
-        if self.n < 0:
-            raise JobCancelled("stopped")
-
-
 def test_a_cancel_leaves_the_previous_wiki_as_it_was(env):
     env.wiki(specs=["overview"])
     before = {p: t for p, t in pages(env.folder).items()}
     manifest = load_manifest(env.folder)
     with pytest.raises(JobCancelled):
-        env.wiki(specs=ALL, progress=StopAfter(8))
+        env.wiki(specs=ALL, progress=Recorder(cancel_after=8))
     assert pages(env.folder) == before and load_manifest(env.folder) == manifest
     # the prose written before the cancel is not lost: the next run reuses it
     report, _ = env.wiki(specs=ALL)

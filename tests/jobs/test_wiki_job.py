@@ -11,7 +11,7 @@ import pytest
 
 from conftest import run_cli, wait_until
 from mermaid_check import mermaid_errors  # noqa: E402
-from wiki_repos import SHOPWIKI, write_zip  # noqa: E402
+from sample_repos import SHOPWIKI, write_zip  # noqa: E402
 
 
 def pathspec_zip(tmp_path: Path) -> Path:

@@ -1,11 +1,9 @@
 """The chat panel on the real bridge: Redis, workers, ONNX embedder, LanceDB and the bundled GGUF."""
-import zipfile
-
 import pytest
 
 from repowiki_gui.ui.chat_panel import ChatPanel
 
-from sample_repos import SHOP_FILES as FILES  # noqa: E402
+import bridge_run  # noqa: E402
 
 
 
@@ -15,22 +13,11 @@ def test_question_streams_an_answer_whose_reference_opens_the_source(qtbot, real
     bridge, thread = real_bridge
     panel = ChatPanel(bridge)
     qtbot.addWidget(panel)
-    # The bridge emits from its own threads: record into lists and poll with waitUntil, because
-    # qtbot.waitSignal would stop its Qt timer from the emitting thread.
-    ready, tokens, done = [], [], []
-    bridge.servicesReady.connect(ready.append)
-    bridge.servicesFailed.connect(ready.append)
+    tokens, done = [], []
     bridge.answerToken.connect(lambda job, delta: tokens.append(delta))
     bridge.answerDone.connect(lambda job, result: done.append(result))
-    thread.start()
-    qtbot.waitUntil(lambda: bool(ready), timeout=120_000)
-    assert isinstance(ready[0], dict), ready
-
-    zip_path = tmp_path / "shop.zip"
-    with zipfile.ZipFile(zip_path, "w") as zf:
-        for name, text in FILES.items():
-            zf.writestr(f"shop-main/{name}", text)
-    bridge.call("indexZip", str(zip_path), "shop")
+    bridge_run.start(qtbot, bridge, thread)
+    bridge_run.index_shop(bridge, tmp_path)
     qtbot.waitUntil(lambda: panel.current_repo() == "shop", timeout=300_000)
 
     panel.question.setText("how is the webhook signature verified?")

@@ -364,30 +364,19 @@ def test_bridge_says_wiki_changed_when_a_wiki_job_ends(bare_bridge):
 @pytest.mark.timeout(1200)
 def test_generate_and_export_through_the_real_bridge(qtbot, real_bridge, tmp_path):
     """Index the sample shop, generate its overview with the bundled model, show it, export it."""
-    import zipfile
-
-    from sample_repos import SHOP_FILES
+    import bridge_run
     from repowiki_gui.ui.bridge import WIKI_TASK
 
     bridge, thread = real_bridge
     view = WikiView(bridge)
     qtbot.addWidget(view)
     view.resize(1100, 700)
-    # The bridge emits from its own thread: record into lists and poll (see test_chat_e2e).
-    ready, changed, wiki_jobs = [], [], {}
-    bridge.servicesReady.connect(ready.append)
-    bridge.servicesFailed.connect(ready.append)
+    # The bridge emits from its own thread: record into lists and poll (see bridge_run).
+    changed, wiki_jobs = [], {}
     bridge.wikiChanged.connect(changed.append)
     bridge.jobsChanged.connect(lambda rows: wiki_jobs.update({r["id"]: r for r in rows if r["name"] == WIKI_TASK}))
-    thread.start()
-    qtbot.waitUntil(lambda: bool(ready), timeout=120_000)
-    assert isinstance(ready[0], dict), ready
-
-    zip_path = tmp_path / "shop.zip"
-    with zipfile.ZipFile(zip_path, "w") as zf:
-        for name, text in SHOP_FILES.items():
-            zf.writestr(f"shop-main/{name}", text)
-    bridge.call("indexZip", str(zip_path), "shop")
+    bridge_run.start(qtbot, bridge, thread)
+    bridge_run.index_shop(bridge, tmp_path)
     qtbot.waitUntil(lambda: view.current_repo() == "shop", timeout=300_000)
     qtbot.waitUntil(lambda: view.empty_label.text() == "No wiki yet — Generate wiki", timeout=30_000)
     assert not view.has_wiki()
