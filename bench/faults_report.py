@@ -4,9 +4,10 @@
 
 Each scenario is a function ``(workdir) -> Outcome`` listed in ``SCENARIOS``; a scenario
 gets a fresh folder of its own and owns whatever it starts there. Point 2 (the hostile
-ZIP corpus of tests/faults/hostile_zips.py, through the indexer) and point 4 (the bundled
-Redis and the data dir) are here; point 1 (kill -9 of a worker or of Redis, a full disk)
-and point 3 (load) go in as more functions of the same shape. Exit status 1 if any fails.
+ZIP corpus of tests/faults/hostile_zips.py, through the indexer), point 4 (the bundled
+Redis and the data dir) and point 1 (kill -9 of a job process or of Redis, quitting mid-job,
+a full disk: tests/faults/crash_scenarios.py) are here; point 3 (load) comes from
+bench/faults_load.py's ``scenarios()`` when that module exists. Exit status 1 if any fails.
 """
 from __future__ import annotations
 
@@ -22,8 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "tests" / "faults")]
+sys.path[:0] = [str(ROOT), str(ROOT / "bench"), str(ROOT / "tests"), str(ROOT / "tests" / "faults")]
 
+import crash_scenarios  # point 1: the same steps the fault tests run
 import hostile_zips  # the corpus and its expected outcomes
 import psutil
 import redis
@@ -131,12 +133,93 @@ def _data_dir_private(workdir: Path) -> Outcome:
         server.stop()
 
 
+# --- point 1: crashes and a full disk (tests/faults/crash_scenarios.py runs them, the tests assert) ----
+
+def _facts(**shown):
+    """A compact observed column: key=value for the facts a reader needs."""
+    return ", ".join(f"{k}={v}" for k, v in shown.items())
+
+
+def _kill_job_process(workdir: Path) -> Outcome:
+    f = crash_scenarios.kill_job_process_mid_embed(workdir, crash_scenarios.fast_settings())
+    ok = (f["stage_at_kill"] == "embed" and f["chunks_during"] == f["chunks_after_kill"] == f["v1_chunks"]
+          and f["searchable_during"] and f["searchable_after_kill"] and f["state"] in ("finished", "failed")
+          and f.get("rerun_state", "finished") == "finished" and f["same_as_clean"])
+    return Outcome("job failed/retried; v1 kept+searchable; re-run == clean v2",
+                   _facts(killed_in=f["stage_at_kill"], v1=f["v1_chunks"], after_kill=f["chunks_after_kill"],
+                          end=f["state"] + (" (retried)" if f["retried"] else ""),
+                          rerun=f"{len(f['rerun_chunks'])} chunks", same_as_clean=f["same_as_clean"]), ok)
+
+
+def _kill_redis(workdir: Path) -> Outcome:
+    f = crash_scenarios.kill_redis_mid_job(workdir, crash_scenarios.fast_settings())
+    ok = (f["queued_before_kill"] == "queued" and f["redis_restarted"] and f["same_socket_and_password"]
+          and f["running_state"] in ("finished", "failed") and f["queued_state"] == "finished")
+    return Outcome("restarted; queued job kept (AOF); running one ends",
+                   _facts(restarted=f["redis_restarted"], same_socket=f["same_socket_and_password"],
+                          running_job=f["running_state"], queued_job=f["queued_state"]), ok)
+
+
+def _cli_ctrl_c(workdir: Path) -> Outcome:
+    f = crash_scenarios.cli_ctrl_c_mid_index(workdir)
+    ok = f["exit"] == 130 and f["stderr"].endswith("cancelled") and not f["left_running"] and f["job_state"] == "stopped"
+    return Outcome("exit 130 'cancelled', no process left, job stopped",
+                   _facts(exit=f["exit"], left=len(f["left_running"]), job=f["job_state"]), ok)
+
+
+def _cli_killed(workdir: Path) -> Outcome:
+    f = crash_scenarios.cli_killed_mid_index(workdir)
+    ok = (f["job_state_after_restart"] in ("failed", "scheduled", "queued") and f["index_again_exit"] == 0
+          and not f["left_running"])
+    return Outcome("job failed or retried (never started); index again ok",
+                   _facts(job=f["job_state_after_restart"], progress=f["progress_shown"],
+                          index_again=f["index_again_exit"], left=len(f["left_running"])), ok)
+
+
+def _app_quit(workdir: Path) -> Outcome:
+    f = crash_scenarios.app_quit_mid_index(workdir, crash_scenarios.fast_settings())
+    ok = bool(f["progress_at_restart"]) and (f["final_state"] == "finished" or f["state_at_restart"] == "failed")
+    return Outcome("at restart: progress shown, job re-run to the end",
+                   _facts(at_restart=f["state_at_restart"], progress=f["progress_at_restart"],
+                          end=f["final_state"]), ok)
+
+
+def _disk_full(workdir: Path) -> Outcome:
+    try:
+        f = crash_scenarios.disk_full_mid_index(workdir, crash_scenarios.fast_settings())
+    except crash_scenarios.MountNotPermitted as exc:
+        return Outcome("one sentence, no retry, v1 intact", f"not run: {exc}", False)
+    ok = (f["state"] == "failed" and f["error"].startswith("The disk holding the data dir is full")
+          and f["runs_of_failed_job"] == 1 and f["chunks_after"] == f["v1_chunks"] and f["searchable_after"]
+          and f["redis_refuses_writes"] and f["cli_full_exit"] == 1 and "disk" in f["cli_full_err"]
+          and f["redis_recovers"] and f["supervisor_alive"] and f["after_space_freed"] == "finished")
+    return Outcome("one sentence, no retry, v1 intact; Redis MISCONF → clear CLI error, recovers",
+                   _facts(error=f["error"].split(" (")[0], runs=f["runs_of_failed_job"], v1=f["v1_chunks"],
+                          after=f["chunks_after"], cli=f["cli_full_err"].split(" (")[0],
+                          redis_back=f["redis_recovers"], then=f["after_space_freed"]), ok)
+
+
+def _load_scenarios() -> list[tuple[str, Scenario]]:
+    """Point 3's scenarios, from bench/faults_load.py when it is there."""
+    try:
+        import faults_load
+    except ImportError:
+        return []
+    return list(faults_load.scenarios())
+
+
 SCENARIOS: list[tuple[str, Scenario]] = [
     *((f"zip: {case.name}", _zip_scenario(case)) for case in hostile_zips.CASES),
     ("zip: nothing escaped", _nothing_escaped),
     ("security: redis private", _redis_private),
     ("security: data dir private", _data_dir_private),
-    # point 1 and 3 scenarios (kill -9 worker / Redis, disk full, load) are added here as functions
+    ("crash: kill -9 job process mid-embed", _kill_job_process),
+    ("crash: kill -9 redis mid-job", _kill_redis),
+    ("quit: Ctrl-C of repowiki index", _cli_ctrl_c),
+    ("quit: kill -9 of repowiki index", _cli_killed),
+    ("quit: app stops mid-job, restarts", _app_quit),
+    ("disk full: data dir on a small tmpfs", _disk_full),
+    *_load_scenarios(),
 ]
 
 

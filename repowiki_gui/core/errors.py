@@ -36,3 +36,24 @@ class SoftTimeLimitExceeded(RepoWikiError):
 
 class ArchiveError(UserError):
     """The ZIP cannot be indexed safely: not a ZIP, corrupt, encrypted, hostile or empty."""
+
+
+class DiskFullError(UserError):
+    """The disk holding the data dir has no room left; running again cannot help until space is freed."""
+
+
+_DISK_FULL_TEXT = ("no space left on device", "os error 28", "database or disk is full", "disk quota exceeded")
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """Whether ``exc`` says the disk is full, as an OSError or as a storage library's own error.
+
+    LanceDB reports it as ``RuntimeError('... No space left on device (os error 28) ...')`` and
+    sqlite as ``OperationalError('database or disk is full')``: neither carries an errno.
+    """
+    import errno
+
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    text = str(exc).lower()
+    return any(marker in text for marker in _DISK_FULL_TEXT)

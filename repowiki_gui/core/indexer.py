@@ -8,8 +8,10 @@ crash leaves the previous index as it was.
 from __future__ import annotations
 
 import logging
+import shutil
 import time
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,6 +19,7 @@ import numpy as np
 
 from .chunking import Chunk, chunk_file
 from .embedder import Embedder
+from .errors import DiskFullError, is_disk_full
 from .files import IngestLimits, ingest_zip
 from .progress import NullProgress, Progress
 from .repositories import RepoRegistry, Repository, check_repo_name
@@ -74,7 +77,8 @@ def index_zip(zip_path: Path, repo: str, *, store: ChunkStore, registry: RepoReg
     progress.check()  # the last moment a cancel can stop the job before it commits
     progress.update("write", f"Writing {len(chunks)} chunks", 0, 1)
     replace = {f.path for f in changed if f.path in old} | set(removed)
-    store.apply(repo, chunks, vectors, {f.path: f.sha256 for f in changed}, replace)
+    with disk_full_is_a_user_error(store.db_dir):
+        store.apply(repo, chunks, vectors, {f.path: f.sha256 for f in changed}, replace)
     progress.update("write", "Written", 1, 1)
     timings["write_s"] = time.perf_counter() - t
 
@@ -82,18 +86,39 @@ def index_zip(zip_path: Path, repo: str, *, store: ChunkStore, registry: RepoReg
     unchanged = not changed and not removed
     if not unchanged:
         progress.update("full-text", "Updating the full-text and vector indexes", 0, 1)
-        store.ensure_indexes(vector_index_min_rows)
+        with disk_full_is_a_user_error(store.db_dir):
+            store.ensure_indexes(vector_index_min_rows)
     progress.update("full-text", "Full-text index ready", 1, 1)
     timings["fts_s"] = time.perf_counter() - t
 
     total_chunks = store.count(repo)
     languages = Counter(f.language or "text" for f in ingested.files)
-    registry.save(Repository(repo, str(Path(zip_path).resolve()), ingested.zip_sha256, len(ingested.files),
-                             dict(ingested.skipped), total_chunks, dict(languages)),
-                  files={f.path: f.sha256 for f in ingested.files})
+    with disk_full_is_a_user_error(store.db_dir):
+        registry.save(Repository(repo, str(Path(zip_path).resolve()), ingested.zip_sha256, len(ingested.files),
+                                 dict(ingested.skipped), total_chunks, dict(languages)),
+                      files={f.path: f.sha256 for f in ingested.files})
     timings["total_s"] = time.perf_counter() - t0
     return IndexReport(repo, len(ingested.files), dict(ingested.skipped), total_chunks, len(changed),
                        len(removed), embedded, reused, unchanged, timings)
+
+
+@contextmanager
+def disk_full_is_a_user_error(data_dir: Path):
+    """A full disk becomes one clear sentence that is never retried (a retry seconds later fails the same).
+
+    LanceDB removes the data files of a commit that failed, so the previous index stays as it was.
+    """
+    try:
+        yield
+    except Exception as exc:  # re-raised unless it is a full disk
+        if not is_disk_full(exc):
+            raise
+        try:
+            free = f"{shutil.disk_usage(data_dir).free / 1e6:.1f} MB free"
+        except OSError:
+            free = "no room left"
+        raise DiskFullError(f"The disk holding the data dir is full ({free} on the disk of {data_dir}); "
+                            "free some space and index again.") from exc
 
 
 def _manifest(repo: str, store: ChunkStore, registry: RepoRegistry) -> dict[str, str]:

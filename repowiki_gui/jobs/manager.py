@@ -10,9 +10,9 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import shutil
 import signal
 import subprocess
-import sys
 import threading
 import time
 from contextlib import contextmanager
@@ -26,18 +26,16 @@ from rq.worker import Worker
 from ..core.errors import ServiceError
 from ..settings import Settings, prepare_home
 from .history import TaskHistory
+from .launch import self_command
 from .maintenance import clean_stale_workers, fail_abandoned_jobs, remove_orphan_horse
 from .redis_server import RedisServer
 from .worker import BULK_QUEUES, INTERACTIVE_QUEUES, make_worker_name
 
 log = logging.getLogger(__name__)
 
-
-def self_command() -> list[str]:
-    """How to run this program again: the frozen app is its own interpreter."""
-    if getattr(sys, "frozen", False):
-        return [sys.executable]
-    return [sys.executable, "-m", "repowiki_gui"]
+# Below this much free space on the data dir's disk nothing works: Redis cannot append to its AOF
+# (it refuses every write) and sqlite cannot add a task-history row. Say so instead of crashing later.
+MIN_FREE_BYTES = 1024 * 1024
 
 
 @dataclass
@@ -86,6 +84,7 @@ class ServiceManager:
     # --- start ----------------------------------------------------------------
     def start(self, workers: bool = True, wait: bool = True) -> "ServiceManager":
         """Make Redis (and, if asked, workers for every queue) available."""
+        self._check_disk()
         with self._start_lock():
             if self.redis_url:
                 try:
@@ -105,6 +104,12 @@ class ServiceManager:
             self._supervisor = threading.Thread(target=self._supervise, name="service-supervisor", daemon=True)
             self._supervisor.start()
         return self
+
+    def _check_disk(self) -> None:
+        free = shutil.disk_usage(self.home).free
+        if free < MIN_FREE_BYTES:
+            raise ServiceError(f"The disk holding the data dir {self.home} is full ({free / 1e6:.1f} MB free); "
+                               "free some space and start again.")
 
     @property
     def owns_anything(self) -> bool:
@@ -180,7 +185,9 @@ class ServiceManager:
                 self.check_children()
                 if time.monotonic() - self._last_cleanup > self.settings.cleanup_interval_s:
                     self._enqueue_cleanup()
-            except (redis.ConnectionError, ServiceError, OSError):
+            except (redis.RedisError, ServiceError, OSError):
+                # RedisError, not only ConnectionError: on a full disk Redis answers MISCONF to every
+                # write, and a supervisor that died of it would never replace a worker again.
                 log.exception("supervisor: a check failed; trying again")
 
     def check_children(self) -> None:
@@ -235,7 +242,7 @@ class ServiceManager:
                 names = {wp.name for wp in workers}
                 clean_stale_workers(conn, names)
                 fail_abandoned_jobs(conn, self.history, names)
-            except (redis.ConnectionError, OSError):
+            except (redis.RedisError, OSError):  # MISCONF on a full disk included: stop Redis all the same
                 log.warning("could not tidy worker keys at stop", exc_info=True)
         if self._conn is not None:
             self._conn.close()
