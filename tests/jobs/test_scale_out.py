@@ -40,8 +40,9 @@ class NetnsPair:
     def __init__(self):
         tag = f"{os.getpid() % 100000}"
         self.a, self.b = f"rwA{tag}", f"rwB{tag}"
-        self.subnet = 10 + os.getpid() % 240  # runs of this test side by side get different nets
+        self.subnet = 10 + os.getpid() % 240  # private to the pair; varied only to ease reading logs
         self.addr_a, self.addr_b = f"10.200.{self.subnet}.1", f"10.200.{self.subnet}.2"
+        self.veth = (f"va{tag}", f"vb{tag}")
         self.procs: list[subprocess.Popen] = []
         self.made: list[str] = []
 
@@ -49,7 +50,7 @@ class NetnsPair:
         for ns in (self.a, self.b):
             _ip("netns", "add", ns)
             self.made.append(ns)
-        veth_a, veth_b = f"va{self.a[3:]}", f"vb{self.b[3:]}"
+        veth_a, veth_b = self.veth
         _ip("link", "add", veth_a, "type", "veth", "peer", "name", veth_b)
         _ip("link", "set", veth_a, "netns", self.a)
         _ip("link", "set", veth_b, "netns", self.b)
@@ -82,6 +83,7 @@ class NetnsPair:
                     proc.wait()
         for ns in self.made:  # deleting a namespace deletes its end of the veth, and so the pair
             _ip("netns", "del", ns, check=False)
+        _ip("link", "del", self.veth[0], check=False)  # a pair made but never moved (a failed setup)
 
 
 @pytest.fixture
@@ -130,7 +132,7 @@ def _job_id(stdout: str) -> str:
 def test_a_job_enqueued_beside_redis_runs_on_a_worker_in_another_namespace(home, netns, tmp_path):
     home.mkdir(parents=True)
     (home / "settings.json").write_text(json.dumps({"bulk_workers": 0}))  # A does no bulk work itself
-    port = 6300 + os.getpid() % 90
+    port = 6380  # namespace A has a network stack of its own: no other test holds its ports
 
     serve_log = tmp_path / "serve.log"
     serve = netns.popen(netns.a, "--home", str(home), "serve", "--listen", f"{netns.addr_a}:{port}", log=serve_log)
