@@ -40,7 +40,13 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(func=func)
         return p
 
-    cmd("gui", cmd_gui, "open the window (the default)")
+    p = cmd("gui", cmd_gui, "open the window (the default)")
+    p.add_argument("--smoke", default=None, metavar="ZIP",
+                   help="smoke test: open the window, start the services, index ZIP, ask one question, "
+                        "wait for the answer, quit; exit 0 only if all of that worked")
+    p.add_argument("--smoke-question", default=None, metavar="TEXT", help="the smoke test's question")
+    p.add_argument("--smoke-timeout", type=float, default=None, metavar="S",
+                   help="the smoke test fails after S seconds (default 300)")
     p = cmd("index", cmd_index, "index (or re-index) a ZIP; prints progress; exit 0 when done")
     p.add_argument("zip")
     p.add_argument("--name", default=None, help="repository name (default: the ZIP's stem)")
@@ -113,7 +119,9 @@ def _print_json(obj) -> None:
 def cmd_gui(args) -> int:
     from .ui.app import run_gui
 
-    return run_gui(_home(args), args.redis_url)
+    return run_gui(_home(args), args.redis_url, smoke_zip=getattr(args, "smoke", None),
+                   smoke_question=getattr(args, "smoke_question", None),
+                   smoke_timeout_s=getattr(args, "smoke_timeout", None))
 
 
 def _print_progress(status: dict) -> None:

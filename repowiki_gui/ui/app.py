@@ -63,8 +63,18 @@ class Gui:
         self.thread.wait()
 
 
-def run_gui(home: Path, redis_url: str | None = None) -> int:
-    """`repowiki` / `repowiki gui`: open the window; quitting stops the services it started."""
+def run_gui(home: Path, redis_url: str | None = None, smoke_zip: Path | None = None,
+            smoke_question: str | None = None, smoke_timeout_s: float | None = None) -> int:
+    """`repowiki` / `repowiki gui`: open the window; quitting stops the services it started.
+
+    With ``smoke_zip``, run the smoke test of ``ui/smoke.py`` in the window and return its exit code.
+    """
+    if smoke_zip is not None:
+        from ..core.errors import UserError
+
+        smoke_zip = Path(smoke_zip).expanduser().resolve()
+        if not smoke_zip.is_file():
+            raise UserError(f"The smoke test's ZIP {smoke_zip} does not exist or is not a file.")
     hint = platform_hint()
     if hint:
         print(hint, file=sys.stderr, flush=True)
@@ -79,7 +89,24 @@ def run_gui(home: Path, redis_url: str | None = None) -> int:
     app.setApplicationDisplayName("RepoWiki")
     app.setWindowIcon(icon("repowiki"))
     app.setQuitOnLastWindowClosed(False)   # an open message box must not keep the app alive
-    gui = Gui(home, redis_url)
+    smoke = None
+    if smoke_zip is not None:
+        import tempfile
+
+        from PySide6.QtCore import QSettings
+
+        from ..core.repositories import default_repo_name
+        from .smoke import SMOKE_QUESTION, SMOKE_TIMEOUT_S, SmokeRun
+
+        # The smoke run keeps the user's window layout untouched: its QSettings live and die with it.
+        ui_dir = tempfile.TemporaryDirectory(prefix="repowiki-smoke-")
+        gui = Gui(home, redis_url, qsettings=QSettings(str(Path(ui_dir.name) / "ui.ini"),
+                                                        QSettings.Format.IniFormat))
+        smoke = SmokeRun(gui, smoke_zip, default_repo_name(smoke_zip), smoke_question or SMOKE_QUESTION,
+                         smoke_timeout_s or SMOKE_TIMEOUT_S)
+        smoke.start()
+    else:
+        gui = Gui(home, redis_url)
     gui.window.closed.connect(app.quit)
     app.aboutToQuit.connect(gui.stop)
     # Ctrl-C in the terminal quits cleanly: Python sees the signal only when the event loop lets it run.
@@ -90,4 +117,10 @@ def run_gui(home: Path, redis_url: str | None = None) -> int:
     gui.start()
     code = app.exec()
     gui.stop()
+    if smoke is not None:
+        ui_dir.cleanup()
+        if smoke.code is None:
+            print("repowiki: smoke test failed: the window was closed before it ended", file=sys.stderr)
+            return 1
+        return smoke.code
     return code
