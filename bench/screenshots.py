@@ -1,7 +1,8 @@
 """PNG screenshots of the main window for the README (window.grab(), offscreen).
 
 Indexes a tiny synthetic repository with the real services, asks one question
-so the chat tab has an answer, and writes docs/screenshots/*.png.  Under a minute.
+so the chat tab has an answer, generates its wiki, and writes docs/screenshots/*.png.
+About two minutes.
 
     python bench/screenshots.py [--out docs/screenshots]
 """
@@ -79,6 +80,16 @@ def main() -> int:
             window.tabs.setCurrentIndex(0)
             window.grab().save(str(args.out / "chat.png"))
             window.tasks_panel.grab().save(str(args.out / "tasks.png"))
+            wiki = window.wiki
+            window.tabs.setCurrentWidget(wiki)
+            wiki.set_repo("inventory")
+            wiki.generate()
+            if not run_until(lambda: wiki.has_wiki() and "architecture.md" in wiki.model.pages(), 300):
+                print("the wiki was not generated", file=sys.stderr)
+                return 1
+            wiki.open_page("inventory", "architecture.md")
+            run_until(lambda: wiki.current_page() == "architecture.md" and bool(wiki.browser.toPlainText()), 30)
+            window.grab().save(str(args.out / "wiki.png"))
             window.repo_panel.grab().save(str(args.out / "repositories.png"))
         finally:
             window.close()

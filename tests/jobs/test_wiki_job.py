@@ -27,6 +27,7 @@ def pathspec_zip(tmp_path: Path) -> Path:
     return path
 
 
+@pytest.mark.timeout(1500)  # ~15 sections of prose by the real model: minutes on a busy 2-core machine
 def test_wiki_of_a_real_repository_exports_a_site_that_builds_strict(home, tmp_path):
     out = tmp_path / "export"
     run = run_cli("wiki", str(pathspec_zip(tmp_path)), "--spec", "all", "--out", str(out), "--json",
@@ -69,6 +70,7 @@ def test_wiki_of_an_unknown_repository_is_a_clear_error(home):
     assert bad.returncode != 0 and "no wiki spec type 'novel'" in bad.stderr
 
 
+@pytest.mark.timeout(900)
 def test_cancelling_a_wiki_job_keeps_the_previous_wiki(service, home, tmp_path):
     from repowiki_gui.core.wiki_files import wiki_dir
 
