@@ -147,3 +147,22 @@ def test_markup_in_paths_text_and_symbols_from_a_real_index_shows_as_text(qtbot,
     text = panel.transcript.toPlainText()
     assert HTML_BAIT.strip() in text and EVIL_NAME in text
     assert_no_rich_formats(panel.transcript.document())
+
+
+def test_onnxruntime_telemetry_is_off_in_every_process(tmp_path):
+    """onnxruntime's 1DS telemetry writes a device id under ~/.cache/Microsoft before it uploads: none appears."""
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "ORT_DISABLE_TELEMETRY"}
+    env["HOME"] = str(tmp_path)
+    code = ("import repowiki_gui\nfrom repowiki_gui.core.embedder import OnnxEmbedder\n"
+            "print(OnnxEmbedder().embed(['x']).shape)")
+    run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert not list(tmp_path.rglob("*")), list(tmp_path.rglob("*"))
+    # the control: without RepoWiki's opt-out, this onnxruntime does write its device id
+    bare = subprocess.run([sys.executable, "-c", "import onnxruntime"], env=env, capture_output=True, timeout=120)
+    assert bare.returncode == 0
+    if not list(tmp_path.rglob("deviceid")):
+        pytest.skip("this onnxruntime build has no telemetry to turn off")
