@@ -435,7 +435,7 @@ def figures(results: dict[str, object]) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--only", default="", help="run the scenarios whose name contains this")
-    ap.add_argument("--llm-threads", type=int, default=1, help="llama.cpp threads (the shipped default is 2)")
+    ap.add_argument("--llm-threads", type=int, default=1, help="llama.cpp threads (the shipped default: cores - 1, so 1 on 2 cores)")
     args = ap.parse_args(argv)
     results, rows = {}, []
     for name, run in runs(args.llm_threads).items():

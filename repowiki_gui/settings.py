@@ -90,7 +90,9 @@ class Settings:
         "empty: the bundled SmolLM2-135M-Instruct GGUF; any other GGUF file works", "")
     llm_n_ctx: int = _why("context window in tokens: room for 4-8 code references and the answer", 2048)
     llm_threads: int = _why(
-        "llama.cpp threads; on 2 cores shared with an indexing job, 1 thread is often faster", 2)
+        "llama.cpp threads: one core is left to the rest of the app. On 2 cores, 2 threads answer in 1.2 s "
+        "idle but p95 40 s while indexing runs; 1 thread: 2.2 s and 2.7 s (bench/faults_load.py)",
+        max(1, min(4, (os.cpu_count() or 2) - 1)))
     llm_temperature: float = _why("low: answers should follow the sources, not invent", 0.1)
     llm_max_tokens: int = _why("answer length limit; small models ramble past this", 384)
     retrieval_k: int = _why("references retrieved per question; the prompt keeps what fits", 8)

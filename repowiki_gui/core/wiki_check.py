@@ -37,9 +37,11 @@ class Vocabulary:
     identifiers: set[str]
     _basenames: Counter = field(default_factory=Counter, repr=False)
     _dirs: set[str] = field(default_factory=set, repr=False)
+    top_level: set[str] = field(default_factory=set, repr=False)
 
     def __post_init__(self):
         for p in self.paths:
+            self.top_level.add(p.split("/", 1)[0])
             self._basenames[p.rsplit("/", 1)[-1]] += 1
             parts = p.split("/")
             self._dirs.update("/".join(parts[:i]) for i in range(1, len(parts)))
@@ -90,7 +92,7 @@ class CheckStats:
 def classify(span: str, vocab: Vocabulary) -> tuple[str, bool, str]:
     """(kind "path" or "identifier", found, the span to keep) for one inline code span."""
     s = span.strip()
-    if _PATHISH.match(s) and ("/" in s or _looks_like_file(s, vocab)):
+    if _PATHISH.match(s) and (_names_a_folder(s, vocab) or _looks_like_file(s, vocab)):
         found = vocab.resolve_path(s)
         if found is not None:
             return "path", True, found
@@ -104,6 +106,16 @@ def classify(span: str, vocab: Vocabulary) -> tuple[str, bool, str]:
         return "identifier", all(vocab.knows(p) for p in parts if p), s
     words = [w for w in _IDENT.findall(s) if len(w) > 1 and w.lower() not in _COMMON]
     return "identifier", all(vocab.knows(w) for w in words), s
+
+
+def _names_a_folder(span: str, vocab: Vocabulary) -> bool:
+    """`src/flask` or `./docs/` claims a place in the repository; `application/json` does not."""
+    if "/" not in span:
+        return False
+    if span.startswith(("./", "../")) or span.endswith("/"):
+        return True
+    first = span.split("/", 1)[0]
+    return first in vocab.top_level
 
 
 def _looks_like_file(span: str, vocab: Vocabulary) -> bool:

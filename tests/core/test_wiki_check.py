@@ -15,6 +15,9 @@ def test_paths_are_found_completed_or_marked():
     assert classify("src/shop", VOCAB) == ("path", True, "src/shop")               # a folder
     assert classify("src/shop/orders.py", VOCAB)[:2] == ("path", False)
     assert classify("server.py", VOCAB)[:2] == ("path", False)
+    assert classify("src/nowhere", VOCAB)[:2] == ("path", False)
+    # a MIME type is not a path: its words are judged like any code
+    assert classify("application/json", VOCAB)[0] == "identifier"
 
 
 def test_identifiers_need_every_part_in_the_index():
