@@ -42,6 +42,9 @@ PROSE_SOURCES = 6          # chunks retrieved per section; the context budget ma
 @dataclass
 class WikiOptions:
     max_tokens: int = 220          # prose per section: a paragraph, not an essay
+    # Prompt time grows with the sources (a 135M model reads ~170 tokens/s on one core): a few
+    # strong chunks describe a section as well as a full context window of weaker ones.
+    max_prompt_tokens: int = 1100
     temperature: float = 0.2
     embed_max_tokens: int = 256
 
@@ -111,7 +114,7 @@ def generate_wiki(repo: str, folder: Path, *, store: ChunkStore, sections: Secti
                 prose = write_prose(section.instruction, candidates, generator, vocab, max_tokens=options.max_tokens,
                                     temperature=options.temperature, cache=cache,
                                     link=lambda r, links=links: links.to_source(r.path, r.start_line, r.end_line),
-                                    should_stop=_stop_flag(progress))
+                                    should_stop=_stop_flag(progress), max_prompt_tokens=options.max_prompt_tokens)
                 key_hit = not prose.generated
                 generated += prose.generated
                 prose_s += prose.seconds

@@ -77,10 +77,15 @@ def _messages(instruction: str, refs: list[Reference]) -> list[dict]:
 
 
 def fit_sources(instruction: str, candidates: list[Reference], generator: Generator,
-                max_tokens: int) -> tuple[list[dict], list[Reference]]:
-    """The most sources (strongest first) whose prompt leaves ``max_tokens`` for the reply, renumbered."""
+                max_tokens: int, max_prompt_tokens: int | None = None) -> tuple[list[dict], list[Reference]]:
+    """The most sources (strongest first) whose prompt fits ``max_prompt_tokens`` and leaves ``max_tokens``
+    of ``n_ctx`` for the reply, renumbered."""
+    budget = generator.n_ctx - max_tokens
+    if max_prompt_tokens is not None:
+        budget = min(budget, max_prompt_tokens)
+
     def fits(refs: list[Reference]) -> bool:
-        return generator.count_message_tokens(_messages(instruction, refs)) + max_tokens <= generator.n_ctx
+        return generator.count_message_tokens(_messages(instruction, refs)) <= budget
 
     chosen: list[Reference] = []
     for ref in candidates:
@@ -148,12 +153,12 @@ def link_citations(text: str, sources: list[Reference], link: Callable[[Referenc
 
 def write_prose(instruction: str, candidates: list[Reference], generator: Generator, vocab: Vocabulary, *,
                 max_tokens: int, temperature: float, cache: dict, link: Callable[[Reference], str],
-                should_stop: Callable[[], bool] = lambda: False) -> Prose:
+                should_stop: Callable[[], bool] = lambda: False, max_prompt_tokens: int | None = None) -> Prose:
     """Prose for one section from ``candidates`` (strongest first), from ``cache`` when its sources are unchanged.
 
     ``cache`` maps prose keys to ``Prose.to_cache()`` and is updated in place.
     """
-    messages, refs = fit_sources(instruction, candidates, generator, max_tokens)
+    messages, refs = fit_sources(instruction, candidates, generator, max_tokens, max_prompt_tokens)
     if not refs:
         return Prose("", [], CheckStats(), False)
     key = prose_key(generator.model_id, instruction, refs)

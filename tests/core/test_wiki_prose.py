@@ -51,6 +51,11 @@ def test_sources_fit_the_context_and_the_strongest_is_trimmed_when_alone():
     assert gen.count_message_tokens(messages) + 100 <= 400
     _, refs = fit_sources("Describe.", [ref(1), ref(2)], FakeGenerator(n_ctx=2048), max_tokens=100)
     assert [r.n for r in refs] == [1, 2]
+    # a prompt budget below the context window keeps fewer sources
+    one = FakeGenerator().count_message_tokens(fit_sources("Describe.", [ref(1)], gen, 100)[0])
+    _, refs = fit_sources("Describe.", [ref(1), ref(2)], FakeGenerator(n_ctx=2048), max_tokens=100,
+                          max_prompt_tokens=one + 5)
+    assert [r.n for r in refs] == [1]
 
 
 def test_no_sources_means_no_prose_and_no_model_call():
