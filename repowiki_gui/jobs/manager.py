@@ -127,8 +127,9 @@ class ServiceManager:
 
     def _start_missing_workers(self, wait: bool) -> None:
         live = self._live_workers()
-        serves_all = lambda qs: any(set(qs) <= set(w.queue_names()) for w in live)  # noqa: E731
-        if not serves_all(INTERACTIVE_QUEUES):
+        # Only a worker of the chat queues alone counts: one that also serves indexing (a `repowiki worker`
+        # without --queues) would make a question wait behind a long job.
+        if not any(set(w.queue_names()) == set(INTERACTIVE_QUEUES) for w in live):
             self._spawn("interactive", INTERACTIVE_QUEUES)
         bulk_live = sum(1 for w in live if set(BULK_QUEUES) <= set(w.queue_names()))
         if bulk_live == 0:

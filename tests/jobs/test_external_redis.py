@@ -56,3 +56,35 @@ def test_an_unreachable_external_redis_is_a_clear_error(home, fast_settings):
 
     with pytest.raises(ServiceError, match=r"redis://\*\*\*@127.0.0.1:1/0 cannot be reached"):
         ServiceManager(home, fast_settings, redis_url="redis://:pw@127.0.0.1:1/0").start()
+
+
+def test_a_worker_of_every_queue_does_not_stand_in_for_the_interactive_worker(home, fast_settings):
+    """`repowiki worker` without --queues serves indexing too: chat still gets a worker of its own."""
+    import dataclasses
+    import os
+    import signal
+    import sys
+
+    from conftest import processes_using
+
+    from rq import Worker
+
+    from repowiki_gui.jobs.manager import ServiceManager
+
+    settings = dataclasses.replace(fast_settings, bulk_workers=0)
+    redis_only = ServiceManager(home, settings).start(workers=False)
+    everything = subprocess.Popen([sys.executable, "-m", "repowiki_gui", "--home", str(home), "worker",
+                                   "--parent-pid", str(os.getpid())],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        wait_until(lambda: len(Worker.all(connection=redis_only.connection())) == 1, what="the all-queues worker")
+        app = ServiceManager(home, settings).start(workers=True)
+        try:
+            assert [wp.kind for wp in app.workers] == ["interactive"]
+        finally:
+            app.stop()
+    finally:
+        os.killpg(everything.pid, signal.SIGKILL)   # its own session: the worker and its scheduler child
+        everything.wait()
+        redis_only.stop()
+        wait_until(lambda: not processes_using(home), what="the worker's processes to exit")
