@@ -30,6 +30,7 @@ _HEADING_TAG = re.compile(r"<h([1-6])( id=\"[^\"]*\")?>")
 # "A[Label] -->|text| B(Other)" and friends: the arrows of a flowchart or graph
 _NODE = r"([A-Za-z0-9_.:/-]+)(?:\s*[\[({]+\s*\"?(.*?)\"?\s*[\])}]+)?"
 _EDGE = re.compile(_NODE + r"\s*(-{2,3}>|={2,3}>|-\.->|-{2,3}|-\.-)\s*(?:\|\s*\"?(.*?)\"?\s*\|\s*)?" + _NODE)
+_NODE_ONLY = re.compile(r"^" + _NODE + r"$")
 _SEQUENCE = re.compile(r"^\s*([^-\s>:][^:>]*?)\s*-{1,2}>>?\s*([^:]+?)\s*:\s*(.*)$")
 
 
@@ -62,6 +63,10 @@ def _mermaid_arrows(source: str) -> list[str]:
                 if label:
                     labels[node] = label
             arrows.append((a, b, text or ""))
+            continue
+        m = _NODE_ONLY.match(line)
+        if m and m.group(2):   # `n0["flask/app.py"]`: a node declared before the arrows that use it
+            labels[m.group(1)] = m.group(2)
             continue
         m = _SEQUENCE.match(line)
         if m and not line.startswith(("participant", "actor", "note", "Note")):

@@ -413,3 +413,10 @@ def test_generate_and_export_through_the_real_bridge(qtbot, real_bridge, tmp_pat
     bridge.call("removeRepo", "shop")
     qtbot.waitUntil(lambda: not wiki_dir(home, "shop").exists(), timeout=60_000)
     assert SectionStore(home / "lancedb", 384).count("shop") == 0
+
+
+def test_mermaid_arrows_name_nodes_declared_before_the_arrows():
+    from repowiki_gui.ui.markdown_html import _mermaid_arrows
+
+    source = 'flowchart LR\n    n0["inventory/items.py"]\n    n1["inventory/report.py"]\n    n1 --> n0\n'
+    assert _mermaid_arrows(source) == ["inventory/report.py → inventory/items.py"]
