@@ -4,7 +4,7 @@ import subprocess
 
 import pytest
 
-from conftest import wait_until
+from conftest import processes_using, wait_until
 from repowiki_gui.jobs.redis_server import find_redis_binary
 
 
@@ -64,8 +64,6 @@ def test_a_worker_of_every_queue_does_not_stand_in_for_the_interactive_worker(ho
     import os
     import signal
     import sys
-
-    from conftest import processes_using
 
     from rq import Worker
 
