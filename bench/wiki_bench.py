@@ -13,7 +13,6 @@ its text.  The model's own spans, before the check rewrote them, are shown too.
 from __future__ import annotations
 
 import argparse
-import re
 import statistics
 import sys
 import tempfile

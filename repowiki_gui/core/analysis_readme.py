@@ -40,6 +40,11 @@ def find_readme(paths) -> str | None:
         p.rsplit("/", 1)[-1].lower()), p))
 
 
+def readme_headings(path: str, text: str) -> list[tuple[int, str, int]]:
+    """(level, text, 0-based row) of every heading of a README (Markdown, HTML or rST), fences skipped."""
+    return _headings(text.split("\n"), path.lower().endswith(".rst"))
+
+
 def readme_digest(path: str, text: str) -> ReadmeDigest:
     """Title, first prose paragraphs and level-2 headings of one README."""
     lines = text.split("\n")

@@ -115,10 +115,9 @@ def generate_wiki(repo: str, folder: Path, *, store: ChunkStore, sections: Secti
                                     temperature=options.temperature, cache=cache,
                                     link=lambda r, links=links: links.to_source(r.path, r.start_line, r.end_line),
                                     should_stop=_stop_flag(progress), max_prompt_tokens=options.max_prompt_tokens)
-                key_hit = not prose.generated
                 generated += prose.generated
                 prose_s += prose.seconds
-                reused += key_hit and bool(prose.sources)
+                reused += not prose.generated and bool(prose.sources)
                 raw_stats.add(prose.raw)
                 prose_md = prose.text
                 prose_refs = [SourceRef(r.path, r.start_line, r.end_line) for r in prose.sources]

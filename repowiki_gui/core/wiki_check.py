@@ -38,10 +38,14 @@ class Vocabulary:
     _basenames: Counter = field(default_factory=Counter, repr=False)
     _dirs: set[str] = field(default_factory=set, repr=False)
     top_level: set[str] = field(default_factory=set, repr=False)
+    extensions: set[str] = field(default_factory=set, repr=False)
 
     def __post_init__(self):
         for p in self.paths:
             self.top_level.add(p.split("/", 1)[0])
+            name = p.rsplit("/", 1)[-1]
+            if "." in name:
+                self.extensions.add(name.rsplit(".", 1)[1].lower())
             self._basenames[p.rsplit("/", 1)[-1]] += 1
             parts = p.split("/")
             self._dirs.update("/".join(parts[:i]) for i in range(1, len(parts)))
@@ -123,7 +127,7 @@ def _looks_like_file(span: str, vocab: Vocabulary) -> bool:
     if "." not in span:
         return False
     ext = span.rsplit(".", 1)[-1].lower()
-    return any(p.lower().endswith("." + ext) for p in vocab.paths) or ext in {
+    return ext in vocab.extensions or ext in {
         "py", "js", "ts", "tsx", "jsx", "go", "rs", "java", "c", "h", "cpp", "hpp", "cs", "rb", "php",
         "md", "rst", "txt", "toml", "json", "yaml", "yml", "cfg", "ini", "sh", "lock"}
 

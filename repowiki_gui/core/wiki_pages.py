@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 from .analysis import RepoFacts, import_graph_mermaid
+from .analysis_readme import readme_headings
 from .files import detect_language
 from .wiki_files import SPEC_TYPES, relative_link, source_anchor, source_page
 
@@ -353,13 +354,7 @@ class Planner:
         if r is None or r.path not in self.files:
             return []
         lines = self.files[r.path].split("\n")
-        heads = []
-        for i, line in enumerate(lines):
-            m = re.match(r"^#{1,3}\s+(.+?)\s*#*\s*$", line)
-            if m:
-                heads.append((i, m.group(1)))
-            elif i and re.match(r"^(=+|-+|~+)\s*$", line) and lines[i - 1].strip():
-                heads.append((i - 1, lines[i - 1].strip()))
+        heads = [(row, title) for _, title, row in readme_headings(r.path, self.files[r.path])]
         out = []
         for n, (i, title) in enumerate(heads):
             if re.search(r"install|usage|quick|getting started|setup|example|run", title, re.I):

@@ -72,7 +72,9 @@ def repo_of_wiki_args(args: str) -> str | None:
     return values[0] if values and isinstance(values[0], str) and values[0] else None
 
 
-class ServiceBridge(QObject):
+class BridgeSignals(QObject):
+    """What the window hears from the services (ServiceBridge), and what a test stand-in must offer too."""
+
     servicesReady = Signal(dict)
     servicesFailed = Signal(str)
     statusChanged = Signal(dict)
@@ -93,6 +95,8 @@ class ServiceBridge(QObject):
     wikiChanged = Signal(str)                  # a wiki job of that repository ended: reload its wiki
     request = Signal(str, object)   # (slot name, args tuple): see the module docstring
 
+
+class ServiceBridge(BridgeSignals):
     def __init__(self, home: Path, redis_url: str | None = None, settings: Settings | None = None,
                  parent: QObject | None = None):
         super().__init__(parent)

@@ -1,5 +1,4 @@
 """The wiki from a small repository: facts, checked prose, links that resolve, reuse, cancel, mkdocs."""
-import os
 import re
 import subprocess
 import sys

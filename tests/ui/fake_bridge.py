@@ -1,31 +1,11 @@
 """A stand-in for ServiceBridge: the same signals and slots, records every call, emits on demand."""
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Signal
+from repowiki_gui.ui.bridge import BridgeSignals
 
 
-class FakeBridge(QObject):
+class FakeBridge(BridgeSignals):
     """Records slot calls in ``calls`` as (name, args); tests emit the signals themselves."""
-
-    servicesReady = Signal(dict)
-    servicesFailed = Signal(str)
-    statusChanged = Signal(dict)
-    jobsChanged = Signal(list)
-    request = Signal(str, object)
-    reposChanged = Signal(list)
-    answerStarted = Signal(str, str)
-    answerToken = Signal(str, str)
-    answerDone = Signal(str, dict)
-    answerFailed = Signal(str, str)
-    conversationsChanged = Signal(str, list)
-    conversationLoaded = Signal(str, list)
-    sourceLoaded = Signal(str, str, str)
-    sourceFailed = Signal(str, str, str)
-    errorOccurred = Signal(str)
-    wikiLoaded = Signal(str, dict)
-    wikiPageLoaded = Signal(str, str, str)
-    wikiPageFailed = Signal(str, str, str)
-    wikiChanged = Signal(str)
 
     def __init__(self, sources: dict[tuple[str, str], str] | None = None, wikis: dict[str, object] | None = None):
         super().__init__()
