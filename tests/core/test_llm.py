@@ -102,3 +102,18 @@ def test_answer_question_end_to_end(llm):
     assert result.references[0].path == "src/calc/ops.py"
     assert len(tokens) > 1
     assert all(1 <= n <= 2 for n in result.cited)
+
+
+@pytest.mark.parametrize("info, extra_buffers", [(b"AVX2 = 1 | AMX_INT8 = 1 | REPACK = 1", False),
+                                                 (b"AVX2 = 1 | REPACK = 1", True)])
+def test_amx_builds_load_without_extra_buffers_and_the_defaults_come_back(monkeypatch, info, extra_buffers):
+    import llama_cpp.llama_cpp as lc
+
+    from repowiki_gui.core.llm import _safe_model_params
+
+    original = lc.llama_model_default_params
+    monkeypatch.setattr(lc, "llama_print_system_info", lambda: info)
+    with _safe_model_params():
+        assert lc.llama_model_default_params().use_extra_bufts is extra_buffers
+    assert lc.llama_model_default_params is original
+    assert original().use_extra_bufts is True
