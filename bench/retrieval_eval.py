@@ -61,18 +61,18 @@ def resolve_zip(arg: str | None) -> Path:
     return fetch_sdist_as_zip("flask==3.1.3")
 
 
-def ensure_index(home: Path, zip_path: Path, embedder: OnnxEmbedder) -> ChunkStore:
-    """The store for ``home``, indexing ``zip_path`` into it unless it already holds the repository."""
+def ensure_index(home: Path, zip_path: Path, embedder: OnnxEmbedder, repo: str = REPO) -> ChunkStore:
+    """The store for ``home``, indexing ``zip_path`` into it as ``repo`` unless it already holds it."""
     home.mkdir(parents=True, exist_ok=True)
     store = ChunkStore(home / "lancedb", embedder.dim)
     registry = RepoRegistry(home / "app.sqlite")
-    existing = store.count(REPO)
-    if existing and registry.get(REPO) is not None:
-        print(f"index:   reusing {home} ({existing} chunks of '{REPO}')")
+    existing = store.count(repo)
+    if existing and registry.get(repo) is not None:
+        print(f"index:   reusing {home} ({existing} chunks of '{repo}')")
         return store
     print(f"index:   indexing {zip_path.name} into {home} ...", flush=True)
     t0 = time.perf_counter()
-    report = index_zip(zip_path, REPO, store=store, registry=registry, embedder=embedder, limits=IngestLimits())
+    report = index_zip(zip_path, repo, store=store, registry=registry, embedder=embedder, limits=IngestLimits())
     elapsed = time.perf_counter() - t0
     print(f"index:   {report.files} files, {report.chunks} chunks ({report.embedded} embedded) "
           f"in {elapsed:.1f} s")

@@ -74,6 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("id", nargs="?")
     p.add_argument("--repo", default=None)
     p.add_argument("--json", action="store_true")
+    p = cmd("models", cmd_models, "the bundled language models: size, measured accuracy, which is chosen")
+    p.add_argument("--json", action="store_true")
     p = cmd("status", cmd_status, "redis, workers, queue lengths")
     p.add_argument("--json", action="store_true")
     p = cmd("jobs", cmd_jobs, "jobs with state, progress, duration")
@@ -103,6 +105,28 @@ def _manager(args):
 
     home = _home(args)
     return ServiceManager(home, Settings.load(home), redis_url=args.redis_url)
+
+
+def _prepare_model(settings: Settings) -> None:
+    """Assemble the bundled model before workers need it, with progress on stderr (the first run only)."""
+    from .core.model_catalog import resolve
+
+    shown = [-1]
+
+    def progress(done: int, total: int, message: str) -> None:
+        pct = int(100 * done / total) if total else 100
+        if pct != shown[0] and (pct % 10 == 0 or shown[0] < 0):
+            shown[0] = pct
+            print(f"  {message}: {pct}%", file=sys.stderr, flush=True)
+
+    resolve(settings.llm_model, settings.llm_model_path, progress)
+
+
+def _start(args):
+    """The services with workers, the settings' model assembled first."""
+    manager = _manager(args)
+    _prepare_model(manager.settings)
+    return manager.start(workers=True)
 
 
 def _service(manager):
@@ -136,7 +160,7 @@ def _print_progress(status: dict) -> None:
 
 def _run_job(args, what: str, task: str, *job_args) -> dict | int:
     """Enqueue ``task``, print its progress until it ends; its final status, or the exit code of a failure."""
-    manager = _manager(args).start(workers=True)
+    manager = _start(args)
     try:
         service = _service(manager)
         job_id = service.enqueue(task, *job_args)
@@ -218,6 +242,24 @@ def cmd_wiki(args) -> int:
     return 0
 
 
+def cmd_models(args) -> int:
+    from .core.model_catalog import BUNDLED
+
+    settings = Settings.load(_home(args))
+    chosen = "" if settings.llm_model_path else settings.llm_model
+    rows = [dict(m.to_json(), chosen=m.id == chosen) for m in BUNDLED]
+    if args.json:
+        _print_json({"models": rows, "model_path": settings.llm_model_path or None})
+        return 0
+    for m, row in zip(BUNDLED, rows):
+        mark = "*" if row["chosen"] else " "
+        state = "installed" if row["installed"] else f"not installed: {row['install_hint']}"
+        print(f"{mark} {m.id:20s} {m.describe()}  ({state})")
+    if settings.llm_model_path:
+        print(f"* file: {settings.llm_model_path}")
+    return 0
+
+
 def _print_refs(refs: list[dict]) -> None:
     for i, r in enumerate(refs, 1):
         symbol = f"  {r['symbol']}" if r["symbol"] else ""
@@ -225,7 +267,7 @@ def _print_refs(refs: list[dict]) -> None:
 
 
 def cmd_search(args) -> int:
-    manager = _manager(args).start(workers=True)
+    manager = _start(args)
     try:
         service = _service(manager)
         k = args.k or manager.settings.retrieval_k
@@ -253,7 +295,7 @@ def cmd_search(args) -> int:
 def cmd_ask(args) -> int:
     from .core.conversations import Conversations
 
-    manager = _manager(args).start(workers=True)
+    manager = _start(args)
     conv_id = args.conversation
     try:
         service = _service(manager)

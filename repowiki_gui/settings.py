@@ -27,6 +27,9 @@ class Settings:
     redis_url: str = _why(
         "empty: run the bundled redis-server on a unix socket in the data dir; "
         "set it to share one Redis between machines", "")
+    bulk_nice: int = _why(
+        "CPU niceness of bulk workers and their jobs: indexing and the wiki give way to a question "
+        "being answered (without it, 2 llama.cpp threads waited up to 40 s for the CPU)", 19)
     bulk_workers: int = _why(
         "one forking worker per spare core; indexing is CPU bound and the "
         "machine has few cores (0: other machines do the bulk work)", 1)
@@ -86,15 +89,24 @@ class Settings:
         "4096 -> 24 chunks/s at 629 MB (small batches stay in cache)", 512)
 
     # --- retrieval and chat -----------------------------------------------
+    llm_model: str = _why(
+        "the bundled model answering and writing the wiki (`repowiki models` lists them); Qwen2.5-Coder 0.5B "
+        "states the asked facts far more often than SmolLM2-135M (bench/answer_eval.py)", "qwen2.5-coder-0.5b")
     llm_model_path: str = _why(
-        "empty: the bundled SmolLM2-135M-Instruct GGUF; any other GGUF file works", "")
+        "a GGUF file of your own instead of the bundled model (\"Other GGUF file…\"); empty: llm_model", "")
     llm_n_ctx: int = _why("context window in tokens: room for 4-8 code references and the answer", 2048)
     llm_threads: int = _why(
-        "llama.cpp threads: one core is left to the rest of the app. On 2 cores, 2 threads answer in 1.2 s "
-        "idle but p95 40 s while indexing runs; 1 thread: 2.2 s and 2.7 s (bench/faults_load.py)",
-        max(1, min(4, (os.cpu_count() or 2) - 1)))
+        "llama.cpp threads: every core (up to 4), since bulk jobs run at bulk_nice and yield the CPU to "
+        "an answer; 1 thread reads the prompt at half the speed (bench/qa_bench.py)",
+        max(1, min(4, os.cpu_count() or 2)))
     llm_temperature: float = _why("low: answers should follow the sources, not invent", 0.1)
     llm_max_tokens: int = _why("answer length limit; small models ramble past this", 384)
+    llm_prompt_tokens: int = _why(
+        "most prompt tokens per question: on a CPU the prompt is the wait for the first token (2 cores "
+        "read ~80 tokens/s with the 0.5B); bench/answer_eval.py chose it", 640)
+    llm_focus_lines: int = _why(
+        "lines kept of each source, the ones that mention the question's words: a small model answers "
+        "better from fewer, sharper lines (bench/answer_eval.py)", 12)
     retrieval_k: int = _why("references retrieved per question; the prompt keeps what fits", 8)
     vector_index_min_rows: int = _why(
         "past this many chunks an IVF_PQ index replaces the flat scan (100k flat: ~250 ms)", 50_000)

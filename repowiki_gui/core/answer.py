@@ -82,6 +82,7 @@ class AnswerResult:
     stopped: bool
     first_token_s: float | None
     total_s: float
+    prompt_tokens: int = 0
 
 
 def render_reference(ref: Reference) -> str:
@@ -96,6 +97,58 @@ def render_reference(ref: Reference) -> str:
     return f"{header}\n{fence}{lang}\n{ref.text.rstrip()}\n{fence}"
 
 
+FOCUS_LINES = 12            # lines kept of each source: the window that bears on the question
+_STOPWORDS = frozenset("""a an the and or but of to in on at by for from with without into onto is are was were be
+been being do does did doing done has have had having it its this that these those there here what which who whom
+whose when where why how can could should would will shall may might must not no yes than then so if else as
+about any all each some such only own same other more most very just also i me my we our you your he she they them
+their use used uses using get gets make makes way happen happens work works code file files function functions
+class method methods""".split())
+
+
+def _stem(word: str) -> str:
+    word = word.lower()
+    for suffix in ("ing", "ed", "es", "er", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            return word[:-len(suffix)]
+    return word
+
+
+def _words(text: str) -> set[str]:
+    """Stems of the words in ``text``, identifiers split at ``_`` and camelCase humps."""
+    parts = re.findall(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+", text)
+    return {_stem(p) for p in parts if len(p) > 1}
+
+
+def question_terms(question: str) -> set[str]:
+    """What a line must mention to bear on ``question``: its content words, stemmed."""
+    return {w for w in _words(question) if w not in _STOPWORDS and len(w) > 2}
+
+
+def focus_reference(ref: Reference, terms: set[str], max_lines: int = FOCUS_LINES) -> Reference:
+    """The ``max_lines`` consecutive lines of ``ref`` that mention most of ``terms`` (its start if none do).
+
+    Line numbers follow the window, so a citation still points at the lines shown.
+    """
+    lines = ref.text.splitlines()
+    if len(lines) <= max_lines or not terms:
+        return ref if len(lines) <= max_lines else replace(
+            ref, text="\n".join(lines[:max_lines]), end_line=ref.start_line + max_lines - 1)
+    def mentioned(line: str) -> set[str]:  # "sign" is in signature and signer; "signature" in sign too
+        words = _words(line)
+        return {t for t in terms if any(w.startswith(t) or (len(w) >= 4 and t.startswith(w)) for w in words)}
+
+    found = [mentioned(line) for line in lines]
+    best, best_key = 0, (-1, -1)
+    for start in range(len(lines) - max_lines + 1):
+        window = found[start:start + max_lines]
+        key = (len(set().union(*window)), sum(map(len, window)))
+        if key > best_key:
+            best, best_key = start, key
+    return replace(ref, text="\n".join(lines[best:best + max_lines]),
+                   start_line=ref.start_line + best, end_line=ref.start_line + best + max_lines - 1)
+
+
 def _messages(question: str, refs: list[Reference], history: list[Turn]) -> list[dict]:
     messages = [{"role": "system", "content": SYSTEM_PROMPT}]
     for turn in history:
@@ -107,6 +160,11 @@ def _messages(question: str, refs: list[Reference], history: list[Turn]) -> list
     user += f"\n\n{CLOSING_INSTRUCTION}"
     messages.append({"role": "user", "content": user})
     return messages
+
+
+def warm_up(generator: Generator) -> int:
+    """Have the model read the system prompt now, so the first question does not wait for it."""
+    return generator.warm([{"role": "system", "content": SYSTEM_PROMPT}])
 
 
 def _numbered(refs: list[Reference]) -> list[Reference]:
@@ -168,7 +226,8 @@ def answer_room(messages: list[dict], generator: Generator, max_answer_tokens: i
 
 
 def build_messages(question: str, references: list[Reference], history: list[Turn], generator: Generator,
-                   *, max_answer_tokens: int, min_score: float = 0.0) -> tuple[list[dict], list[Reference]]:
+                   *, max_answer_tokens: int, min_score: float = 0.0, max_prompt_tokens: int | None = None,
+                   focus_lines: int | None = None) -> tuple[list[dict], list[Reference]]:
     """Chat messages that fit generator.n_ctx with room for max_answer_tokens, and the references actually used
     (renumbered 1..k in the order they appear in the prompt).
 
@@ -178,6 +237,10 @@ def build_messages(question: str, references: list[Reference], history: list[Tur
     system prompt and the question leave less than ``max_answer_tokens``, the
     answer room shrinks (half of what is left, never below
     ``ANSWER_FLOOR_TOKENS``; see ``answer_room``), else ``UserError``.
+
+    ``max_prompt_tokens`` caps the prompt below what n_ctx allows (on a CPU
+    the prompt's length is the wait for the first token); ``focus_lines``
+    first cuts each reference to the lines that bear on the question.
     """
     n_ctx = generator.n_ctx
     floor = min(ANSWER_FLOOR_TOKENS, max_answer_tokens)
@@ -188,15 +251,20 @@ def build_messages(question: str, references: list[Reference], history: list[Tur
     if base + room > n_ctx:
         room = max(floor, (n_ctx - base) // 2)  # the rest is for sources: an answer without them is a guess
 
+    limit = n_ctx if max_prompt_tokens is None else min(n_ctx, max(base, max_prompt_tokens) + room)
+
     def fits(refs: list[Reference], hist: list[Turn]) -> bool:
-        return generator.count_message_tokens(_messages(question, refs, hist)) + room <= n_ctx
+        return generator.count_message_tokens(_messages(question, refs, hist)) + room <= limit
 
     refs = _numbered(sorted((r for r in references if r.score >= min_score), key=lambda r: -r.score))
+    if focus_lines:
+        terms = question_terms(question)
+        refs = [focus_reference(r, terms, focus_lines) for r in refs]
     # The most sources that fit without history, strongest first.  Start from an estimate
     # (rendered sources' tokens nearly add up) and settle it exactly: a few full counts, not one per source.
     k, total = 0, base
     for cost in (generator.count_tokens(render_reference(r)) + 2 for r in refs):
-        if total + cost + room > n_ctx:
+        if total + cost + room > limit:
             break
         total, k = total + cost, k + 1
     while k < len(refs) and fits(refs[:k + 1], []):
@@ -277,6 +345,7 @@ class StopScanner:
 
 def answer_question(question: str, references: list[Reference], history: list[Turn], generator: Generator, *,
                     max_answer_tokens: int = 384, temperature: float = 0.1, min_score: float = 0.0,
+                    max_prompt_tokens: int | None = None, focus_lines: int | None = None,
                     on_token: Callable[[str], None] = lambda t: None,
                     should_stop: Callable[[], bool] = lambda: False) -> AnswerResult:
     """Answer ``question`` from ``references``, streaming deltas to ``on_token``.
@@ -288,7 +357,8 @@ def answer_question(question: str, references: list[Reference], history: list[Tu
     messages, refs = [], []
     if any(r.score >= min_score for r in references):
         messages, refs = build_messages(question, references, history, generator,
-                                        max_answer_tokens=max_answer_tokens, min_score=min_score)
+                                        max_answer_tokens=max_answer_tokens, min_score=min_score,
+                                        max_prompt_tokens=max_prompt_tokens, focus_lines=focus_lines)
     if not refs:  # nothing relevant (or nothing fits): the model would only guess
         on_token(NO_CONTEXT_ANSWER)
         elapsed = time.perf_counter() - t0
@@ -315,4 +385,5 @@ def answer_question(question: str, references: list[Reference], history: list[Tu
     # A loop keeps the text before the repeated line's last appearance.
     text = scanner.text if scanner.cut is None else scanner.text[:scanner.cut]
     text, cited = clean_citations(text.strip(), len(refs))
-    return AnswerResult(text, refs, cited, user_stopped, first_token_s, time.perf_counter() - t0)
+    return AnswerResult(text, refs, cited, user_stopped, first_token_s, time.perf_counter() - t0,
+                        generator.count_message_tokens(messages))

@@ -42,6 +42,9 @@ class Generator(Protocol):
     def count_message_tokens(self, messages: list[dict]) -> int:
         """Tokens of the prompt the chat template renders from ``messages``."""
 
+    def warm(self, messages: list[dict]) -> int:
+        """Read the prompt prefix that chats starting with ``messages`` share ahead of time; its tokens."""
+
     def stream(self, messages: list[dict], *, max_tokens: int, temperature: float,
                should_stop: Callable[[], bool] = _never) -> Iterator[str]:
         """Yield text deltas as produced; stop within one token once ``should_stop()`` is true."""
@@ -154,6 +157,24 @@ class LlamaGenerator:
         return len(self._llm.tokenize(rendered.prompt.encode("utf-8"),
                                       add_bos=not rendered.added_special, special=True))
 
+    def warm(self, messages: list[dict]) -> int:
+        """Evaluate the prompt prefix every chat with these leading messages shares; its token count.
+
+        llama-cpp-python keeps the tokens it evaluated last and only reads a
+        new prompt past their common prefix, so after this the first question
+        pays for its sources and question alone, not the system prompt.
+        """
+        if self._formatter is None:
+            return 0
+        first, second = (self._formatter(messages=messages + [{"role": "user", "content": text}])
+                         for text in ("a", "b"))
+        a, b = (self._llm.tokenize(r.prompt.encode("utf-8"), add_bos=not r.added_special, special=True)
+                for r in (first, second))
+        shared = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+        self._llm.reset()
+        self._llm.eval(a[:shared])
+        return shared
+
     def stream(self, messages: list[dict], *, max_tokens: int, temperature: float,
                should_stop: Callable[[], bool] = _never) -> Iterator[str]:
         """Stream the reply through the model's chat template; each chunk is about one token."""
@@ -202,6 +223,9 @@ class FakeGenerator:
     def count_tokens(self, text: str) -> int:
         """Words and punctuation marks in ``text``."""
         return len(_FAKE_TOKEN.findall(text))
+
+    def warm(self, messages: list[dict]) -> int:
+        return 0
 
     def count_message_tokens(self, messages: list[dict]) -> int:
         """Contents plus ``MESSAGE_OVERHEAD_TOKENS`` per message and for the reply header."""

@@ -146,12 +146,12 @@ def generate_specs_with_index(repo: str, spec_types: list[str] | None = None,
     ``repo`` is an indexed repository's name, or the path of a ZIP (indexed under its default name).
     """
     from ..core import indexer
-    from ..core.llm import LlamaGenerator
     from ..core.repositories import RepoRegistry, check_repo_name, default_repo_name
     from ..core.sections import SectionStore
     from ..core.store import ChunkStore
     from ..core.wiki import WikiOptions, export_wiki, generate_wiki
     from ..core.wiki_files import parse_spec_types, wiki_dir
+    from . import models
 
     progress = JobProgress.current()
     home = _home()
@@ -177,8 +177,8 @@ def generate_specs_with_index(repo: str, spec_types: list[str] | None = None,
                               limits=_limits(settings), progress=progress,
                               vector_index_min_rows=settings.vector_index_min_rows)
         progress.update("model", "Loading the language model", 0, 0)
-        generator = LlamaGenerator(settings.llm_model_path or None, n_ctx=settings.llm_n_ctx,
-                                   threads=settings.llm_threads)
+        generator = models.generator(settings, lambda done, total, message: progress.update(
+            "model", message, done, total))
         folder = wiki_dir(home, repo)
         report = generate_wiki(repo, folder, store=store, sections=SectionStore(home / "lancedb", embedder.dim),
                                embedder=embedder, generator=generator, specs=specs,

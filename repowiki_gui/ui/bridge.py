@@ -77,6 +77,7 @@ class BridgeSignals(QObject):
 
     servicesReady = Signal(dict)
     servicesFailed = Signal(str)
+    modelProgress = Signal(int, int, str)      # (bytes done, bytes in all, what): assembling the bundled model
     statusChanged = Signal(dict)
     jobsChanged = Signal(list)
     reposChanged = Signal(list)
@@ -144,6 +145,7 @@ class ServiceBridge(BridgeSignals):
 
         if self.manager is not None:
             return
+        self._prepare_model()
         try:
             manager = ServiceManager(self.home, self.settings, redis_url=self.redis_url)
             self.manager = manager.start(workers=True)
@@ -163,6 +165,21 @@ class ServiceBridge(BridgeSignals):
         self._emit_repos()
         self._poll_status()
         self._poll_jobs()
+
+    def _prepare_model(self) -> None:
+        """Assemble the settings' bundled model here (first run only), so no worker waits on it unseen.
+
+        A missing or damaged part is reported and the services start anyway:
+        search and indexing work without the model.
+        """
+        from ..core.model_catalog import resolve
+
+        try:
+            resolve(self.settings.llm_model, self.settings.llm_model_path,
+                    lambda done, total, message: emit(self.modelProgress, done, total, message),
+                    self._stopping.is_set)
+        except (RepoWikiError, OSError) as exc:
+            emit(self.errorOccurred, str(exc))
 
     @Slot()
     def stop(self) -> None:

@@ -129,6 +129,7 @@ class MainWindow(QMainWindow):
         b.servicesReady.connect(self._services_ready)
         # Bound slots, never lambdas: a lambda has no receiver thread, so it would run in the bridge's.
         b.servicesFailed.connect(self._services_failed)
+        b.modelProgress.connect(self._model_progress)
         b.errorOccurred.connect(self._error)
         self.repo_panel.removeRequested.connect(lambda name: b.call("removeRepo", name))
         self.repo_panel.reindexRequested.connect(lambda name: b.call("reindexRepo", name))
@@ -158,6 +159,12 @@ class MainWindow(QMainWindow):
     def _services_ready(self, status: dict) -> None:
         self.statusBar().showMessage("Services started: drop a ZIP to index it", 5000)
         self.show_status(status)
+
+    @Slot(int, int, str)
+    def _model_progress(self, done: int, total: int, message: str) -> None:
+        """The first start assembles the bundled model (a few seconds): say so in the status bar."""
+        pct = 100 * done // total if total else 100
+        self.statusBar().showMessage(f"{message}: {pct}%" if pct < 100 else f"{message}: done", 5000)
 
     @Slot(str)
     def _services_failed(self, text: str) -> None:

@@ -6,16 +6,22 @@ import os
 from pathlib import Path
 
 from PySide6.QtCore import Slot
-from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel,
-                               QLineEdit, QPushButton, QSpinBox, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout,
+                               QLabel, QLineEdit, QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
+from ..core.model_catalog import installed_models
 from ..settings import Settings
 
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 
 
-def check_values(model_path: str, redis_url: str) -> str | None:
+OTHER_MODEL = ""   # the picker's "Other GGUF file…" entry
+
+
+def check_values(model_path: str, redis_url: str, other: bool = False) -> str | None:
     """One sentence saying what is wrong with the edited values, or None when they can be saved."""
+    if other and not model_path:
+        return "Choose a GGUF model file, or pick one of the bundled models."
     if model_path:
         path = Path(model_path).expanduser()
         if path.suffix.lower() != ".gguf":
@@ -37,14 +43,25 @@ class SettingsDialog(QDialog):
         self.home = Path(home)
         why = Settings.describe()
 
+        # The bundled models this install has (size and the bench's figures), then "Other GGUF file…".
+        self.model_choice = QComboBox(self)
+        for model in installed_models():
+            self.model_choice.addItem(model.describe(), model.id)
+        self.model_choice.addItem("Other GGUF file…", OTHER_MODEL)
+        self.model_choice.setToolTip(why["llm_model"])
+        current = OTHER_MODEL if settings.llm_model_path else settings.llm_model
+        index = self.model_choice.findData(current)
+        self.model_choice.setCurrentIndex(index if index >= 0 else 0)
+        self.model_choice.currentIndexChanged.connect(self._model_chosen)
         self.model_path = QLineEdit(settings.llm_model_path, self)
-        self.model_path.setPlaceholderText("empty: the bundled model")
+        self.model_path.setPlaceholderText("a .gguf file")
         self.model_path.setToolTip(why["llm_model_path"])
         self.browse_button = QPushButton("Browse…", self)
         self.browse_button.clicked.connect(self.browse_model)
         model_row = QHBoxLayout()
         model_row.addWidget(self.model_path, 1)
         model_row.addWidget(self.browse_button)
+        self._model_chosen()
 
         self.threads = QSpinBox(self)
         self.threads.setRange(1, os.cpu_count() or 1)
@@ -69,6 +86,7 @@ class SettingsDialog(QDialog):
         data_note.setEnabled(False)
 
         form = QFormLayout()
+        form.addRow("Language model:", self.model_choice)
         form.addRow("GGUF model file:", model_row)
         form.addRow("Model threads:", self.threads)
         form.addRow("Context size (tokens):", self.n_ctx)
@@ -91,6 +109,15 @@ class SettingsDialog(QDialog):
         layout.addWidget(self.buttons)
         self._file_dialog: QFileDialog | None = None
 
+    def other_chosen(self) -> bool:
+        return self.model_choice.currentData() == OTHER_MODEL
+
+    @Slot()
+    def _model_chosen(self) -> None:
+        """The file row is for "Other GGUF file…" only."""
+        for widget in (self.model_path, self.browse_button):
+            widget.setEnabled(self.other_chosen())
+
     @Slot()
     def browse_model(self) -> None:
         start = self.model_path.text().strip()
@@ -105,7 +132,8 @@ class SettingsDialog(QDialog):
         return self.error_label.text() if self.error_label.isVisibleTo(self) else ""
 
     def accept(self) -> None:
-        problem = check_values(self.model_path.text().strip(), self.redis_url.text().strip())
+        path = self.model_path.text().strip() if self.other_chosen() else ""
+        problem = check_values(path, self.redis_url.text().strip(), self.other_chosen())
         if problem:
             self.error_label.setText(problem)
             self.error_label.show()
@@ -114,9 +142,10 @@ class SettingsDialog(QDialog):
         super().accept()
 
     def result_settings(self) -> Settings:
-        model = self.model_path.text().strip()
+        model = self.model_path.text().strip() if self.other_chosen() else ""
         return dataclasses.replace(
             self.settings,
+            llm_model=self.settings.llm_model if self.other_chosen() else self.model_choice.currentData(),
             llm_model_path=str(Path(model).expanduser()) if model else "",
             llm_threads=self.threads.value(),
             llm_n_ctx=self.n_ctx.value(),

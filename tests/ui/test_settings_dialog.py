@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QDialogButtonBox, QLineEdit
 
 from repowiki_gui.settings import Settings
 from repowiki_gui.ui.main_window import MainWindow
-from repowiki_gui.ui.settings_dialog import SettingsDialog
+from repowiki_gui.ui.settings_dialog import OTHER_MODEL, SettingsDialog
 
 
 def press_ok(dialog: SettingsDialog) -> None:
@@ -30,6 +30,7 @@ def test_the_dialog_shows_the_current_values(qtbot, tmp_path):
                         redis_url="redis://:secret@host:6379/0")
     dialog = make_dialog(qtbot, settings, tmp_path)
     assert dialog.model_path.text() == str(model)
+    assert dialog.other_chosen() and dialog.model_path.isEnabled()
     assert dialog.threads.value() == 1
     assert dialog.n_ctx.value() == 4096
     assert dialog.n_ctx.singleStep() == 512
@@ -45,6 +46,7 @@ def test_editing_and_ok_returns_the_new_settings(qtbot, tmp_path):
     model.write_bytes(b"GGUF")
     settings = Settings(retry_intervals_s=(1, 2, 3))
     dialog = make_dialog(qtbot, settings, tmp_path)
+    dialog.model_choice.setCurrentIndex(dialog.model_choice.findData(OTHER_MODEL))
     dialog.model_path.setText(str(model))
     dialog.threads.setValue(1)
     dialog.n_ctx.setValue(8192)
@@ -67,14 +69,34 @@ def test_an_invalid_gguf_path_keeps_the_dialog_open_with_a_message(qtbot, tmp_pa
     dialog = make_dialog(qtbot, Settings(), tmp_path)
     accepted = []
     dialog.accepted.connect(lambda: accepted.append(True))
+    dialog.model_choice.setCurrentIndex(dialog.model_choice.findData(OTHER_MODEL))
     dialog.model_path.setText(str(path))
     press_ok(dialog)
     assert dialog.isVisible() and not accepted
     assert "model file" in dialog.error_text() and dialog.error_text().endswith(".")
-    dialog.model_path.setText("")   # empty: the bundled model
+    dialog.model_path.setText("")   # "Other" without a file is refused too
+    press_ok(dialog)
+    assert dialog.isVisible() and not accepted and "Choose a GGUF model file" in dialog.error_text()
+    dialog.model_choice.setCurrentIndex(0)   # back to a bundled model
     with qtbot.waitSignal(dialog.accepted, timeout=2000):
         press_ok(dialog)
     assert dialog.result_settings().llm_model_path == ""
+
+
+def test_the_picker_lists_the_installed_bundled_models_with_size_and_picks_one(qtbot, tmp_path):
+    from repowiki_gui.core.model_catalog import DEFAULT_MODEL, installed_models
+
+    dialog = make_dialog(qtbot, Settings(), tmp_path)
+    ids = [dialog.model_choice.itemData(i) for i in range(dialog.model_choice.count())]
+    assert ids == [m.id for m in installed_models()] + [OTHER_MODEL]
+    assert DEFAULT_MODEL in ids and "smollm2-135m" in ids
+    assert dialog.model_choice.currentData() == DEFAULT_MODEL and not dialog.model_path.isEnabled()
+    assert " MB" in dialog.model_choice.itemText(0)
+    dialog.model_choice.setCurrentIndex(ids.index("smollm2-135m"))
+    with qtbot.waitSignal(dialog.accepted, timeout=2000):
+        press_ok(dialog)
+    new = dialog.result_settings()
+    assert (new.llm_model, new.llm_model_path) == ("smollm2-135m", "")
 
 
 def test_a_redis_url_with_another_scheme_is_refused(qtbot, tmp_path):
