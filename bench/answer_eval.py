@@ -43,7 +43,7 @@ sys.path.insert(0, str(BENCH_DIR))
 sys.path.insert(0, str(BENCH_DIR.parent))
 
 from repowiki_gui.core import model_catalog  # noqa: E402
-from repowiki_gui.core.answer import NO_CONTEXT_ANSWER, Reference, answer_question  # noqa: E402
+from repowiki_gui.core.answer import NO_CONTEXT_ANSWER, Reference, answer_question, warm_up  # noqa: E402
 from repowiki_gui.core.embedder import OnnxEmbedder  # noqa: E402
 from repowiki_gui.core.llm import LlamaGenerator  # noqa: E402
 from repowiki_gui.core.search import search  # noqa: E402
@@ -175,6 +175,7 @@ def main() -> int:
         path = resolve_model(spec)
         t0 = time.perf_counter()
         generator = LlamaGenerator(path, n_ctx=settings.llm_n_ctx, threads=settings.llm_threads)
+        warm_up(generator)  # as the interactive worker does at start
         print(f"model:   {spec} loaded in {time.perf_counter() - t0:.1f} s ({path.stat().st_size / 1e6:.0f} MB)",
               flush=True)
         rows = []

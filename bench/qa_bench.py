@@ -1,34 +1,41 @@
-"""Retrieval latency at scale and the chat job path's first-token overhead, measured in one run.
+"""Retrieval latency at scale and the chat's first token on a real repository, measured in one run.
 
-    python bench/qa_bench.py [--sizes 10000,100000] [--questions 5]
+    python bench/qa_bench.py [--sizes 10000,100000] [--questions 8] [--no-load] [--skip-retrieval]
 
 1. Retrieval: a synthetic corpus (random words, random unit vectors) of each
    size in LanceDB, indexed as the indexer indexes (full-text, and a vector
    index past the settings' threshold); p50/p95 of core.search.search with
    the question embedding included (real ONNX model).
-2. Chat: the same prompt answered by llama.cpp called directly in this process
-   and through the job path (enqueue qa.retrieval + qa.generate_answer, read
-   the token stream), each prompt new to each process; first-token times,
-   their difference, and tokens/s.
+2. Chat: the itsdangerous 2.2.0 sdist indexed through the services, and the
+   first questions of bench/answers_itsdangerous.json asked with the default
+   model through the job path (qa.retrieval + qa.generate_answer on the
+   interactive worker, which preloads its models); the very prompt each
+   built is then answered by bare llama-cpp-python in this process (same
+   model, threads and context), the baseline of the same run.  Asked once
+   with the machine idle and once while an index job of the Flask sdist runs
+   on the bulk worker.  Prints first-token p50/p95 of both and their ratio.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import platform
 import random
 import statistics
 import sys
 import tempfile
 import time
-import zipfile
 from pathlib import Path
 
 import numpy as np
 
-from repowiki_gui.core.answer import Reference, answer_question
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from repowiki_gui.core.answer import SYSTEM_PROMPT, Reference, build_messages
 from repowiki_gui.core.chunking import Chunk
 from repowiki_gui.core.embedder import OnnxEmbedder
-from repowiki_gui.core.llm import LlamaGenerator
+from repowiki_gui.core.llm import LlamaGenerator, load_llama
 from repowiki_gui.core.search import search
 from repowiki_gui.core.store import ChunkStore
 from repowiki_gui.jobs.manager import ServiceManager
@@ -85,82 +92,114 @@ def retrieval_latency(sizes: list[int], settings: Settings, embedder: OnnxEmbedd
     return rows
 
 
-def chat_overhead(settings: Settings, questions: int) -> dict:
-    src = {f"src/app/part{i}.py": f"def handler_{i}(request):\n    \"\"\"Handle {w} requests.\"\"\"\n"
-           f"    return render('{w}.html', user=request.user)\n" for i, w in enumerate(WORDS[:12])}
+def _bare_first_token(llm, messages: list[dict], settings: Settings) -> float:
+    """Seconds to the first content chunk from llama-cpp-python itself, no RepoWiki code between."""
+    t0 = time.perf_counter()
+    chunks = llm.create_chat_completion(messages, stream=True, max_tokens=settings.llm_max_tokens,
+                                        temperature=settings.llm_temperature)
+    try:
+        for chunk in chunks:
+            if chunk["choices"][0]["delta"].get("content"):
+                return time.perf_counter() - t0
+    finally:
+        chunks.close()
+    return time.perf_counter() - t0
+
+
+def _ask_round(service, manager, settings, repo, questions, bare, gen) -> dict:
+    """Each question through the job path, then its very prompt through bare llama.cpp."""
+    job_ft, bare_ft, retr, prompt_tokens = [], [], [], []
+    for q in questions:
+        t0 = time.perf_counter()
+        first = []
+        r, a = service.ask(repo, q)
+        service.follow_answer(a, r, lambda t: first or first.append(time.perf_counter()))
+        job_ft.append(first[0] - t0)
+        retr.append(service.status(r)["result"]["retrieval_ms"])
+        refs = [x for x in json.loads(manager.connection().get(f"repowiki:refs:{r}"))
+                if x["similarity"] >= settings.min_similarity]
+        references = [Reference(j + 1, x["path"], x["start_line"], x["end_line"], x["symbol"], x["score"],
+                                x["kind"], x["text"]) for j, x in enumerate(refs)]
+        if not references:
+            continue
+        messages, _ = build_messages(q, references, [], gen, max_answer_tokens=settings.llm_max_tokens,
+                                     min_score=0.0, max_prompt_tokens=settings.llm_prompt_tokens,
+                                     focus_lines=settings.llm_focus_lines)
+        prompt_tokens.append(gen.count_message_tokens(messages))
+        bare_ft.append(_bare_first_token(bare, messages, settings))
+    return {"job": job_ft, "bare": bare_ft, "retrieval_ms": retr, "prompt_tokens": prompt_tokens}
+
+
+def chat_first_token(settings: Settings, n_questions: int, load_zip: Path | None) -> dict:
+    """First-token times on a real repository, idle and (with ``load_zip``) while an index job runs."""
+    from answer_eval import DEFAULT_SETS, load_set, resolve_model
+    from index_bench import fetch_sdist_as_zip
+
+    data = load_set(DEFAULT_SETS[0])
+    repo = data["package"].split("==")[0]
+    questions = [q["q"] for q in data["questions"] if not q.get("unanswerable")][:n_questions]
+    out = {}
     with tempfile.TemporaryDirectory() as tmp:
-        zip_path = Path(tmp) / "app.zip"
-        with zipfile.ZipFile(zip_path, "w") as zf:
-            for name, text in src.items():
-                zf.writestr(f"app/{name}", text)
         manager = ServiceManager(Path(tmp) / "home", settings).start()
         try:
             service = JobService(manager.connection(), settings, manager.home)
-            service.wait(service.enqueue("indexing.index_zip", str(zip_path), "app"), timeout_s=600)
-            r, a = service.ask("app", "warm up the worker's models")  # both processes load their models first
+            final = service.wait(service.enqueue("indexing.index_zip", str(fetch_sdist_as_zip(data["package"])),
+                                                 repo), timeout_s=900)
+            if final["state"] != "finished":
+                raise SystemExit(f"indexing failed: {final['error']}")
+            path = resolve_model(settings.llm_model)
+            bare = load_llama(path, n_ctx=settings.llm_n_ctx, n_threads=settings.llm_threads,
+                              n_threads_batch=settings.llm_threads)
+            gen = LlamaGenerator(path, n_ctx=settings.llm_n_ctx, threads=1)  # counts tokens only
+            r, a = service.ask(repo, "warm up: what does this package do?")  # the worker preloads; be sure
             service.follow_answer(a, r, lambda t: None)
-            direct_gen = LlamaGenerator(None, n_ctx=settings.llm_n_ctx, threads=settings.llm_threads)
-            answer_question("warm up", [], [], direct_gen)
-            job_ft, direct_ft, retr, rates = [], [], [], []
-            for i in range(questions):
-                q = f"Question {i}: which handler renders the {WORDS[i]} template and what does it return?"
-                t0 = time.perf_counter()
-                first = []
-                r, a = service.ask("app", q)
-                service.follow_answer(a, r, lambda t: first or first.append(time.perf_counter()))
-                job_ft.append((first[0] - t0) * 1000)
-                retr.append(service.status(r)["result"]["retrieval_ms"])
-                refs = [x for x in json.loads(manager.connection().get(f"repowiki:refs:{r}"))
-                        if x["similarity"] >= settings.min_similarity]
-                references = [Reference(j + 1, x["path"], x["start_line"], x["end_line"], x["symbol"], x["score"],
-                                        x["kind"], x["text"]) for j, x in enumerate(refs)]
-                tokens = []
-                res = answer_question(q, references, [], direct_gen, max_answer_tokens=settings.llm_max_tokens,
-                                      temperature=settings.llm_temperature, on_token=tokens.append)
-                direct_ft.append(res.first_token_s * 1000)
-                if res.total_s > res.first_token_s and len(tokens) > 1:
-                    rates.append((len(tokens) - 1) / (res.total_s - res.first_token_s))
-            cancel_ms = []
-            for i in range(3):
-                r, a = service.ask("app", f"Explain every handler in detail, one by one, round {i}.")
-                marks = {}
-
-                def on_token(_t, a=a, marks=marks):
-                    marks["n"] = marks.get("n", 0) + 1
-                    if marks["n"] == 3:
-                        marks["cancel"] = time.perf_counter()
-                        service.cancel(a)
-
-                done = service.follow_answer(a, r, on_token)
-                if done["stopped"] and "cancel" in marks:
-                    cancel_ms.append((time.perf_counter() - marks["cancel"]) * 1000)
+            _bare_first_token(bare, [{"role": "system", "content": SYSTEM_PROMPT},
+                                     {"role": "user", "content": "warm up"}], settings)
+            out["idle"] = _ask_round(service, manager, settings, repo, questions, bare, gen)
+            if load_zip is not None:
+                job = service.enqueue("indexing.index_zip", str(load_zip), "load")
+                while service.status(job)["state"] != "started":
+                    time.sleep(0.2)
+                out["indexing"] = _ask_round(service, manager, settings, repo, questions, bare, gen)
+                out["indexing"]["load_still_running"] = service.status(job)["state"] == "started"
+                service.cancel(job)
         finally:
             manager.stop()
-    return {"cancel_to_done_ms": max(cancel_ms) if cancel_ms else float("nan"),
-            "job_first_token_ms": statistics.median(job_ft), "direct_first_token_ms": statistics.median(direct_ft),
-            "retrieval_ms": statistics.median(retr), "tokens_per_s": statistics.median(rates) if rates else 0.0}
+    return out
 
 
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="10000,100000")
-    ap.add_argument("--questions", type=int, default=5)
+    ap.add_argument("--questions", type=int, default=8)
+    ap.add_argument("--no-load", action="store_true", help="skip the round asked while an index job runs")
+    ap.add_argument("--skip-retrieval", action="store_true")
     args = ap.parse_args()
     settings = Settings(cleanup_interval_s=10**6)
     embedder = OnnxEmbedder(threads=settings.embed_threads)
-    lat = retrieval_latency([int(s) for s in args.sizes.split(",")], settings, embedder)
-    print(f"{'chunks':>8} {'search p50':>11} {'p95':>9} {'build s':>8}  vector index")
-    for n, p50, p95, build_s, indexed in lat:
-        print(f"{n:>8} {p50:>8.1f} ms {p95:>6.1f} ms {build_s:>8.1f}  {'yes' if indexed else 'no (flat)'}")
-    chat = chat_overhead(settings, args.questions)
-    overhead = chat["job_first_token_ms"] - chat["direct_first_token_ms"]
-    print(f"first token, direct llama.cpp: {chat['direct_first_token_ms']:.0f} ms (p50)")
-    print(f"first token, job path:         {chat['job_first_token_ms']:.0f} ms (p50; retrieval "
-          f"{chat['retrieval_ms']:.0f} ms of it)")
-    print(f"job path overhead:             {overhead:.0f} ms (target <= 100 ms); without retrieval "
-          f"{overhead - chat['retrieval_ms']:.0f} ms; ratio {chat['job_first_token_ms'] / chat['direct_first_token_ms']:.2f}")
-    print(f"tokens/s (direct):             {chat['tokens_per_s']:.1f}")
-    print(f"cancel -> generation stopped:  {chat['cancel_to_done_ms']:.0f} ms (worst of 3; target < 1000 ms)")
+    if not args.skip_retrieval:
+        lat = retrieval_latency([int(s) for s in args.sizes.split(",")], settings, embedder)
+        print(f"{'chunks':>8} {'search p50':>11} {'p95':>9} {'build s':>8}  vector index")
+        for n, p50, p95, build_s, indexed in lat:
+            print(f"{n:>8} {p50:>8.1f} ms {p95:>6.1f} ms {build_s:>8.1f}  {'yes' if indexed else 'no (flat)'}")
+    from index_bench import fetch_sdist_as_zip
+
+    cpu = platform.processor() or "cpu"
+    if Path("/proc/cpuinfo").exists():
+        cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
+                    if ln.startswith("model name")), cpu)
+    print(f"\nchat on a real repository: {cpu}, {os.cpu_count()} cores, model {settings.llm_model}, "
+          f"{settings.llm_threads} llama.cpp threads, prompt cap {settings.llm_prompt_tokens} tokens")
+    chat = chat_first_token(settings, args.questions, None if args.no_load else fetch_sdist_as_zip("flask==3.1.3"))
+    print(f"{'':10} {'first token p50':>16} {'p95':>7} {'bare llama.cpp p50':>19} {'p95':>7} {'ratio':>6} "
+          f"{'retrieval':>10} {'prompt':>7}")
+    for label, row in chat.items():
+        job, bare = row["job"], row["bare"]
+        print(f"{label:10} {pct(job, .5):14.1f} s {pct(job, .95):5.1f} s {pct(bare, .5):17.1f} s "
+              f"{pct(bare, .95):5.1f} s {pct(job, .5) / pct(bare, .5):6.2f} {pct(row['retrieval_ms'], .5):7.0f} ms "
+              f"{pct(row['prompt_tokens'], .5):7.0f}")
+        if label == "indexing" and not row["load_still_running"]:
+            print("           (the index job ended before the last question: a shorter load than intended)")
     return 0
 
 

@@ -103,10 +103,10 @@ class Settings:
     llm_max_tokens: int = _why("answer length limit; small models ramble past this", 384)
     llm_prompt_tokens: int = _why(
         "most prompt tokens per question: on a CPU the prompt is the wait for the first token (2 cores "
-        "read ~80 tokens/s with the 0.5B); bench/answer_eval.py chose it", 640)
+        "read ~80 tokens/s with the 0.5B); bench/answer_eval.py chose it", 520)
     llm_focus_lines: int = _why(
         "lines kept of each source, the ones that mention the question's words: a small model answers "
-        "better from fewer, sharper lines (bench/answer_eval.py)", 12)
+        "better from fewer, sharper lines (bench/answer_eval.py)", 10)
     retrieval_k: int = _why("references retrieved per question; the prompt keeps what fits", 8)
     vector_index_min_rows: int = _why(
         "past this many chunks an IVF_PQ index replaces the flat scan (100k flat: ~250 ms)", 50_000)

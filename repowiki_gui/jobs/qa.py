@@ -97,6 +97,7 @@ def generate_answer(repo: str, question: str, retrieval_job_id: str, conversatio
 
     result = answer_question(question, references, history, models.generator(settings),
                              max_answer_tokens=settings.llm_max_tokens, temperature=settings.llm_temperature,
+                             max_prompt_tokens=settings.llm_prompt_tokens, focus_lines=settings.llm_focus_lines,
                              on_token=on_token, should_stop=should_stop)
     used = [r.to_json() for r in result.references]
     done = {"type": "done", "answer": result.text, "references": json.dumps(used), "stopped": int(result.stopped),
