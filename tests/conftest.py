@@ -60,9 +60,9 @@ def home(tmp_path, monkeypatch) -> Path:
 def fast_settings():
     from repowiki_gui.settings import Settings
 
-    # The tiny model keeps the suite quick; tests/jobs/test_default_model.py runs the default one.
+    # Workers read the data dir's settings (none here): they answer with the default model.
     return Settings(supervise_interval_s=0.2, job_monitoring_interval_s=1, worker_ttl_s=15,
-                    retry_intervals_s=(1, 1, 1), cleanup_interval_s=3600, llm_model="smollm2-135m")
+                    retry_intervals_s=(1, 1, 1), cleanup_interval_s=3600)
 
 
 @pytest.fixture
