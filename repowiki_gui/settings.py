@@ -29,7 +29,7 @@ class Settings:
         "set it to share one Redis between machines", "")
     bulk_nice: int = _why(
         "CPU niceness of bulk workers and their jobs: indexing and the wiki give way to a question "
-        "being answered (without it, 2 llama.cpp threads waited up to 40 s for the CPU)", 19)
+        "being answered on the interactive worker", 19)
     bulk_workers: int = _why(
         "one forking worker per spare core; indexing is CPU bound and the "
         "machine has few cores (0: other machines do the bulk work)", 1)
@@ -96,9 +96,10 @@ class Settings:
         "a GGUF file of your own instead of the bundled model (\"Other GGUF file…\"); empty: llm_model", "")
     llm_n_ctx: int = _why("context window in tokens: room for 4-8 code references and the answer", 2048)
     llm_threads: int = _why(
-        "llama.cpp threads: every core (up to 4), since bulk jobs run at bulk_nice and yield the CPU to "
-        "an answer; 1 thread reads the prompt at half the speed (bench/qa_bench.py)",
-        max(1, min(4, os.cpu_count() or 2)))
+        "llama.cpp threads: one core is left to the rest of the app. On 2 cores, 2 threads answer in 1.2 s "
+        "idle but p95 40 s while indexing runs; 1 thread: 2.2 s and 2.7 s (bench/faults_load.py); "
+        "1 thread reads the prompt at about half the speed of 2",
+        max(1, min(4, (os.cpu_count() or 2) - 1)))
     llm_temperature: float = _why("low: answers should follow the sources, not invent", 0.1)
     llm_max_tokens: int = _why("answer length limit; small models ramble past this", 384)
     llm_prompt_tokens: int = _why(
