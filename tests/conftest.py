@@ -1,6 +1,7 @@
 """Shared fixtures: a private data dir per test, the real Redis binary, real workers."""
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -45,6 +46,10 @@ def processes_using(home: Path) -> list[psutil.Process]:
 @pytest.fixture
 def home(tmp_path, monkeypatch) -> Path:
     path = tmp_path / "home"
+    # The tiny model keeps the suite quick (the CLI and the workers read this file);
+    # tests/jobs/test_default_model.py runs the default model for real.
+    path.mkdir(mode=0o700)
+    (path / "settings.json").write_text(json.dumps({"llm_model": "smollm2-135m"}))
     monkeypatch.setenv("REPOWIKI_HOME", str(path))
     monkeypatch.delenv("REPOWIKI_REDIS_URL", raising=False)
     # Workers are separate processes: they find the test job functions on PYTHONPATH.
@@ -60,9 +65,9 @@ def home(tmp_path, monkeypatch) -> Path:
 def fast_settings():
     from repowiki_gui.settings import Settings
 
-    # Workers read the data dir's settings (none here): they answer with the default model.
+    # The service manager hands these to its workers: the tiny model, as in the home's settings.json.
     return Settings(supervise_interval_s=0.2, job_monitoring_interval_s=1, worker_ttl_s=15,
-                    retry_intervals_s=(1, 1, 1), cleanup_interval_s=3600)
+                    retry_intervals_s=(1, 1, 1), cleanup_interval_s=3600, llm_model="smollm2-135m")
 
 
 @pytest.fixture
