@@ -48,7 +48,7 @@ def home(tmp_path, monkeypatch) -> Path:
     path = tmp_path / "home"
     # The tiny model keeps the suite quick (the CLI and the workers read this file);
     # tests/jobs/test_default_model.py runs the default model for real.
-    path.mkdir(mode=0o700)
+    path.mkdir(mode=0o700, exist_ok=True)
     (path / "settings.json").write_text(json.dumps({"llm_model": "smollm2-135m"}))
     monkeypatch.setenv("REPOWIKI_HOME", str(path))
     monkeypatch.delenv("REPOWIKI_REDIS_URL", raising=False)
