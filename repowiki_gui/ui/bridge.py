@@ -173,9 +173,11 @@ class ServiceBridge(BridgeSignals):
         search and indexing work without the model.
         """
         from ..core.model_catalog import resolve
+        from ..settings import Settings
 
         try:
-            resolve(self.settings.llm_model, self.settings.llm_model_path,
+            settings = self.settings or Settings.load(self.home)
+            resolve(settings.llm_model, settings.llm_model_path,
                     lambda done, total, message: emit(self.modelProgress, done, total, message),
                     self._stopping.is_set)
         except (RepoWikiError, OSError) as exc:
