@@ -34,7 +34,7 @@ EVIL_NAME = "<img src=x onerror=alert(1)>.py"
 @pytest.fixture
 def open_home(home):
     """A data dir the user made before, readable by everyone: starting must close it."""
-    home.mkdir(mode=0o755)
+    home.mkdir(mode=0o755, exist_ok=True)  # the home fixture made it (0700): opened below
     os.chmod(home, 0o755)
     return home
 
