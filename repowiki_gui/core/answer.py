@@ -129,9 +129,9 @@ def focus_reference(ref: Reference, terms: set[str], max_lines: int = FOCUS_LINE
     Line numbers follow the window, so a citation still points at the lines shown.
     """
     lines = ref.text.splitlines()
-    if len(lines) <= max_lines or not terms:
-        return ref if len(lines) <= max_lines else replace(
-            ref, text="\n".join(lines[:max_lines]), end_line=ref.start_line + max_lines - 1)
+    if len(lines) <= max_lines:
+        return ref
+
     def mentioned(line: str) -> set[str]:  # "sign" is in signature and signer; "signature" in sign too
         words = _words(line)
         return {t for t in terms if any(w.startswith(t) or (len(w) >= 4 and t.startswith(w)) for w in words)}

@@ -81,10 +81,11 @@ class BundledModel:
         return text
 
     def to_json(self) -> dict:
+        installed = self.installed()
         return {"id": self.id, "label": self.label, "file": self.file_name, "size": self.file_size(),
-                "sha256": self.sha256 or None, "installed": self.installed(), "default": self.id == DEFAULT_MODEL,
+                "sha256": self.sha256 or None, "installed": installed, "default": self.id == DEFAULT_MODEL,
                 "fact_recall": self.fact_recall, "first_token_s": self.first_token_s,
-                "install_hint": None if self.installed() else self.install_hint}
+                "install_hint": None if installed else self.install_hint}
 
 
 BUNDLED: tuple[BundledModel, ...] = (

@@ -165,20 +165,20 @@ def run_worker(connection: Redis, queues: list[str], *, home: Path, name: str | 
                  name=name or make_worker_name(kind), job_monitoring_interval=monitoring_interval_s,
                  worker_ttl=worker_ttl_s, default_result_ttl=result_ttl_s)
     worker.history = TaskHistory(Path(home) / "app.sqlite")
+    from ..settings import Settings
+
+    settings = Settings.load(Path(home))
     if cls is BulkWorker:
         worker.horse_pid_dir = Path(home) / "run"
-        from ..settings import Settings
-
-        nice = Settings.load(Path(home)).bulk_nice
+        nice = settings.bulk_nice
         if nice > os.nice(0):
             os.nice(nice - os.nice(0))  # the job processes it forks inherit it
     if parent_pid:
         threading.Thread(target=_watch_parent, args=(parent_pid, worker), daemon=True,
                          name="parent-watch").start()
     if cls is InteractiveWorker:
-        from ..settings import Settings
         from .models import preload
 
-        threading.Thread(target=preload, args=(Settings.load(Path(home)),), daemon=True, name="preload").start()
+        threading.Thread(target=preload, args=(settings,), daemon=True, name="preload").start()
     # Retries with an interval are moved back to their queue by rq's scheduler.
     return worker.work(burst=burst, with_scheduler=True, logging_level="INFO")
