@@ -130,8 +130,9 @@ def _job_id(stdout: str) -> str:
 
 
 def test_a_job_enqueued_beside_redis_runs_on_a_worker_in_another_namespace(home, netns, tmp_path):
-    home.mkdir(parents=True)
-    (home / "settings.json").write_text(json.dumps({"bulk_workers": 0}))  # A does no bulk work itself
+    settings = json.loads((home / "settings.json").read_text())
+    settings["bulk_workers"] = 0  # A does no bulk work itself
+    (home / "settings.json").write_text(json.dumps(settings))
     port = 6380  # namespace A has a network stack of its own: no other test holds its ports
 
     serve_log = tmp_path / "serve.log"
