@@ -108,16 +108,26 @@ def _manager(args):
 
 
 def _prepare_model(settings: Settings) -> None:
-    """Assemble the bundled model before workers need it, with progress on stderr (the first run only)."""
+    """Assemble the bundled model before workers need it, with progress on stderr (the first run only).
+
+    On a terminal one line counts up in place; otherwise (a log, a pipe) a line
+    when assembly starts and one when it ends, so stderr stays readable.
+    """
     from .core.model_catalog import resolve
 
+    tty = sys.stderr.isatty()
     shown = [-1]
 
     def progress(done: int, total: int, message: str) -> None:
         pct = int(100 * done / total) if total else 100
-        if pct != shown[0] and (pct % 10 == 0 or shown[0] < 0):
-            shown[0] = pct
-            print(f"  {message}: {pct}%", file=sys.stderr, flush=True)
+        if pct == shown[0]:
+            return
+        if tty:
+            print(f"\r  {message}: {pct}%", end="\n" if pct == 100 else "", file=sys.stderr, flush=True)
+        elif shown[0] < 0 or pct == 100:
+            print(f"  {message}: {'done' if pct == 100 else 'started (first start only)'}",
+                  file=sys.stderr, flush=True)
+        shown[0] = pct
 
     resolve(settings.llm_model, settings.llm_model_path, progress)
 

@@ -8,6 +8,7 @@ the model is not called at all: an offline model without sources only guesses.
 """
 from __future__ import annotations
 
+import math
 import re
 import time
 from dataclasses import dataclass, replace
@@ -123,28 +124,46 @@ def question_terms(question: str) -> set[str]:
     return {w for w in _words(question) if w not in _STOPWORDS and len(w) > 2}
 
 
-def focus_reference(ref: Reference, terms: set[str], max_lines: int = FOCUS_LINES) -> Reference:
-    """The ``max_lines`` consecutive lines of ``ref`` that mention most of ``terms`` (its start if none do).
+def _mentioned(line: str, terms: set[str]) -> set[str]:
+    """The terms ``line`` mentions: "sign" is in signature and signer; "signature" in sign too."""
+    words = _words(line)
+    return {t for t in terms if any(w.startswith(t) or (len(w) >= 4 and t.startswith(w)) for w in words)}
 
-    Line numbers follow the window, so a citation still points at the lines shown.
+
+def term_weights(refs: list[Reference], terms: set[str]) -> dict[str, float]:
+    """How much each question term says about a line: rare over the references' lines, so more telling.
+
+    In a repository about signing, "sign" is on every line and picks out
+    none; "separator" is on three, and those are the lines the question is about.
+    """
+    lines = [line for r in refs for line in r.text.splitlines()]
+    found = [_mentioned(line, terms) for line in lines]
+    return {t: math.log(1 + len(lines) / (1 + sum(t in f for f in found))) for t in terms}
+
+
+def focus_reference(ref: Reference, terms: set[str], max_lines: int = FOCUS_LINES,
+                    weights: dict[str, float] | None = None) -> Reference:
+    """``ref`` cut to the ``max_lines`` consecutive lines that bear most on ``terms``, after its first line.
+
+    A window scores the weights of the distinct terms it mentions (each 1
+    without ``weights``), then of all its mentions.  The chunk's first line
+    (a signature, a heading) stays on top, where defaults and names are, with
+    ``…`` for the lines left out; the line range spans what is shown.
     """
     lines = ref.text.splitlines()
-    if len(lines) <= max_lines:
+    if len(lines) <= max_lines + 1:
         return ref
-
-    def mentioned(line: str) -> set[str]:  # "sign" is in signature and signer; "signature" in sign too
-        words = _words(line)
-        return {t for t in terms if any(w.startswith(t) or (len(w) >= 4 and t.startswith(w)) for w in words)}
-
-    found = [mentioned(line) for line in lines]
-    best, best_key = 0, (-1, -1)
-    for start in range(len(lines) - max_lines + 1):
+    weight = weights or {}
+    found = [_mentioned(line, terms) for line in lines]
+    best, best_key = 1, (-1.0, -1.0)
+    for start in range(1, len(lines) - max_lines + 1):
         window = found[start:start + max_lines]
-        key = (len(set().union(*window)), sum(map(len, window)))
+        key = (sum(weight.get(t, 1.0) for t in set().union(*window)),
+               sum(weight.get(t, 1.0) for f in window for t in f))
         if key > best_key:
             best, best_key = start, key
-    return replace(ref, text="\n".join(lines[best:best + max_lines]),
-                   start_line=ref.start_line + best, end_line=ref.start_line + best + max_lines - 1)
+    shown = [lines[0]] + (["…"] if best > 1 else []) + lines[best:best + max_lines]
+    return replace(ref, text="\n".join(shown), end_line=ref.start_line + best + max_lines - 1)
 
 
 def _messages(question: str, refs: list[Reference], history: list[Turn]) -> list[dict]:
@@ -257,7 +276,8 @@ def build_messages(question: str, references: list[Reference], history: list[Tur
     refs = _numbered(sorted((r for r in references if r.score >= min_score), key=lambda r: -r.score))
     if focus_lines:
         terms = question_terms(question)
-        refs = [focus_reference(r, terms, focus_lines) for r in refs]
+        weights = term_weights(refs, terms)
+        refs = [focus_reference(r, terms, focus_lines, weights) for r in refs]
     # The most sources that fit without history, strongest first.  Start from an estimate
     # (rendered sources' tokens nearly add up) and settle it exactly: a few full counts, not one per source.
     k, total = 0, base
