@@ -302,6 +302,33 @@ def cmd_search(args) -> int:
     return 0
 
 
+class _ReadingLine:
+    """"Reading the sources: 40%" on stderr while the model reads the prompt, gone when the answer starts.
+
+    On a terminal the line is rewritten in place and erased; elsewhere one
+    line is printed when reading starts, so logs stay short.
+    """
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+        self.tty = sys.stderr.isatty()
+        self.shown = False
+
+    def update(self, done: int, total: int) -> None:
+        if not self.enabled or total <= 0:
+            return
+        if self.tty:
+            print(f"\r  Reading the sources: {100 * done // total}%", end="", file=sys.stderr, flush=True)
+        elif not self.shown:
+            print(f"  Reading the sources ({total} tokens)…", file=sys.stderr, flush=True)
+        self.shown = True
+
+    def end(self) -> None:
+        if self.shown and self.tty:
+            print("\r\033[K", end="", file=sys.stderr, flush=True)
+        self.shown = False
+
+
 def cmd_ask(args) -> int:
     from .core.conversations import Conversations
 
@@ -318,14 +345,26 @@ def cmd_ask(args) -> int:
         first = []
         retrieval_id, answer_id = service.ask(args.repo, args.question, k, conv_id)
 
+        shown_sources = []
+        reading = _ReadingLine(enabled=not args.json)
+
+        def on_sources(refs: list[dict]) -> None:
+            if not args.json and refs:  # read them while the model does
+                print("Sources:")
+                _print_refs(refs)
+                print(flush=True)
+                shown_sources.append(True)
+
         def on_token(text: str) -> None:
             if not first:
                 first.append(time.perf_counter())
+                reading.end()
             if not args.json:
                 print(text, end="", flush=True)
 
         try:
-            done = service.follow_answer(answer_id, retrieval_id, on_token)
+            done = service.follow_answer(answer_id, retrieval_id, on_token, on_sources=on_sources,
+                                         on_reading=reading.update)
         except KeyboardInterrupt:
             service.cancel(answer_id)
             print("\nrepowiki: stopped", file=sys.stderr)
@@ -345,7 +384,7 @@ def cmd_ask(args) -> int:
         _print_json(out)
         return 0
     print()
-    if done["references"]:
+    if done["references"] and not shown_sources:
         print("\nSources:")
         _print_refs(done["references"])
     if conv_id:

@@ -45,10 +45,25 @@ class Generator(Protocol):
     def warm(self, messages: list[dict]) -> int:
         """Read the prompt prefix that chats starting with ``messages`` share ahead of time; its tokens."""
 
-    def stream(self, messages: list[dict], *, max_tokens: int, temperature: float,
-               should_stop: Callable[[], bool] = _never) -> Iterator[str]:
-        """Yield text deltas as produced; stop within one token once ``should_stop()`` is true."""
+    def read(self, messages: list[dict], on_progress: Callable[[int, int], None],
+             should_stop: Callable[[], bool] = _never) -> int:
+        """Read the prompt of ``messages`` now, in batches, calling ``on_progress(done, total)`` after each.
 
+        ``total`` counts the tokens not already cached; returns it.  ``stream``
+        on the same messages then starts writing at once.
+        """
+
+    def stream(self, messages: list[dict], *, max_tokens: int, temperature: float,
+               should_stop: Callable[[], bool] = _never, not_first: tuple[str, ...] = ()) -> Iterator[str]:
+        """Yield text deltas as produced; stop within one token once ``should_stop()`` is true.
+
+        The reply never starts with a token that begins one of ``not_first``.
+        """
+
+
+# Tokens read between two progress reports: small enough for a line that moves every
+# second or so on two cores, large enough that llama.cpp's batches stay efficient.
+PROMPT_STEP_TOKENS = 96
 
 _PARAMS_LOCK = threading.Lock()
 
@@ -152,10 +167,7 @@ class LlamaGenerator:
         if self._formatter is None:
             return sum(self.count_tokens(m["content"]) + MESSAGE_OVERHEAD_TOKENS
                        for m in messages) + MESSAGE_OVERHEAD_TOKENS
-        rendered = self._formatter(messages=messages)
-        # Same tokenisation as llama-cpp-python's template chat handler.
-        return len(self._llm.tokenize(rendered.prompt.encode("utf-8"),
-                                      add_bos=not rendered.added_special, special=True))
+        return len(self._prompt_tokens(messages))
 
     def warm(self, messages: list[dict]) -> int:
         """Evaluate the prompt prefix every chat with these leading messages shares; its token count.
@@ -175,15 +187,61 @@ class LlamaGenerator:
         self._llm.eval(a[:shared])
         return shared
 
+    def _prompt_tokens(self, messages: list[dict]) -> list[int]:
+        """The prompt's tokens, tokenised as llama-cpp-python's template chat handler does."""
+        rendered = self._formatter(messages=messages)
+        return self._llm.tokenize(rendered.prompt.encode("utf-8"), add_bos=not rendered.added_special, special=True)
+
+    def read(self, messages: list[dict], on_progress: Callable[[int, int], None],
+             should_stop: Callable[[], bool] = _never) -> int:
+        """Evaluate the prompt past its cached prefix ``PROMPT_STEP_TOKENS`` at a time, reporting each step.
+
+        All but the last token: llama-cpp-python's generate() then finds the
+        rest cached (the same prefix reuse ``warm`` relies on) and evaluates
+        just that one, so the answer starts as soon as this returns.
+        """
+        if self._formatter is None:
+            return 0
+        body = self._prompt_tokens(messages)[:-1]
+        cached = self._llm._input_ids.tolist()
+        prefix = next((i for i, (a, b) in enumerate(zip(cached, body)) if a != b), min(len(cached), len(body)))
+        self._llm.n_tokens = prefix  # eval() appends here and drops what the cache held past it
+        total = len(body) - prefix
+        on_progress(0, total)
+        for start in range(prefix, len(body), PROMPT_STEP_TOKENS):
+            if should_stop():
+                break
+            self._llm.eval(body[start:start + PROMPT_STEP_TOKENS])
+            on_progress(min(len(body), start + PROMPT_STEP_TOKENS) - prefix, total)
+        return total
+
+    def _first_token_filter(self, not_first: tuple[str, ...]):
+        """A logits processor that rules out, for the first sampled token only, the first token of each text."""
+        import numpy as np
+        from llama_cpp import LogitsProcessorList
+
+        banned = sorted({ids[0] for text in not_first
+                         if (ids := self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))})
+        first = [True]
+
+        def rule_out(input_ids, scores):
+            if first[0]:
+                first[0] = False
+                scores[banned] = -np.inf
+            return scores
+
+        return LogitsProcessorList([rule_out])
+
     def stream(self, messages: list[dict], *, max_tokens: int, temperature: float,
-               should_stop: Callable[[], bool] = _never) -> Iterator[str]:
+               should_stop: Callable[[], bool] = _never, not_first: tuple[str, ...] = ()) -> Iterator[str]:
         """Stream the reply through the model's chat template; each chunk is about one token."""
         if should_stop():
             return
         chunks = self._llm.create_chat_completion(
             messages, stream=True, max_tokens=max_tokens, temperature=temperature,
             # A 135M model loops without a little repeat penalty.
-            repeat_penalty=1.1, seed=self.seed)
+            repeat_penalty=1.1, seed=self.seed,
+            logits_processor=self._first_token_filter(not_first) if not_first else None)
         try:
             for chunk in chunks:
                 piece = chunk["choices"][0]["delta"].get("content")
@@ -227,20 +285,37 @@ class FakeGenerator:
     def warm(self, messages: list[dict]) -> int:
         return 0
 
+    def read(self, messages: list[dict], on_progress: Callable[[int, int], None],
+             should_stop: Callable[[], bool] = _never) -> int:
+        """Report the whole prompt read in ``PROMPT_STEP_TOKENS`` steps (nothing is cached)."""
+        total = self.count_message_tokens(messages)
+        on_progress(0, total)
+        for done in range(PROMPT_STEP_TOKENS, total + PROMPT_STEP_TOKENS, PROMPT_STEP_TOKENS):
+            if should_stop():
+                break
+            on_progress(min(done, total), total)
+        return total
+
     def count_message_tokens(self, messages: list[dict]) -> int:
         """Contents plus ``MESSAGE_OVERHEAD_TOKENS`` per message and for the reply header."""
         return sum(self.count_tokens(m["content"]) + MESSAGE_OVERHEAD_TOKENS
                    for m in messages) + MESSAGE_OVERHEAD_TOKENS
 
     def stream(self, messages: list[dict], *, max_tokens: int, temperature: float,
-               should_stop: Callable[[], bool] = _never) -> Iterator[str]:
-        """Yield the next queued reply one word (with its trailing space) at a time."""
+               should_stop: Callable[[], bool] = _never, not_first: tuple[str, ...] = ()) -> Iterator[str]:
+        """Yield the next queued reply one word (with its trailing space) at a time.
+
+        A reply that starts with one of ``not_first`` loses that start, as
+        the real model cannot begin with it.
+        """
         self.prompts.append(copy.deepcopy(messages))
         self.max_tokens.append(max_tokens)
         used = self.count_message_tokens(messages)
         if used + max_tokens > self.n_ctx:
             raise ValueError(f"prompt {used} + answer {max_tokens} tokens exceed n_ctx {self.n_ctx}")
         reply = self.replies.pop(0) if self.replies else "I don't know."
+        while not_first and reply.startswith(not_first):
+            reply = reply[1:]
         for n, word in enumerate(re.findall(r"\s*\S+", reply)):
             if n >= max_tokens or should_stop():
                 return

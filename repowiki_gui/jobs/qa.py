@@ -78,12 +78,14 @@ def generate_answer(repo: str, question: str, retrieval_job_id: str, conversatio
     history = conversations.history(conversation_id) if conversation_id else []
     stream = STREAM_KEY.format(job.id)
     progress = JobProgress.current()
-    progress.update("generate", "Writing the answer", 0, settings.llm_max_tokens)
+    progress.update("read", "Reading the sources", 0, 1)
     emitted = 0
     last_check = [0.0, False]
 
     def on_token(delta: str) -> None:
         nonlocal emitted
+        if not emitted:
+            progress.update("generate", "Writing the answer", 0, settings.llm_max_tokens)
         emitted += 1
         conn.xadd(stream, {"type": "token", "text": delta})
 
@@ -95,10 +97,19 @@ def generate_answer(repo: str, question: str, retrieval_job_id: str, conversatio
             last_check[1] = cancel_requested(conn, job.id)
         return last_check[1]
 
+    def on_sources(used: list[Reference]) -> None:
+        # the person reads these while the model reads them too
+        conn.xadd(stream, {"type": "sources", "references": json.dumps([r.to_json() for r in used])})
+
+    def on_reading(done: int, total: int) -> None:
+        conn.xadd(stream, {"type": "reading", "done": done, "total": total})
+        progress.update("read", f"Reading the sources: {done}/{total} tokens", done, total)
+
     result = answer_question(question, references, history, models.generator(settings),
                              max_answer_tokens=settings.llm_max_tokens, temperature=settings.llm_temperature,
                              max_prompt_tokens=settings.llm_prompt_tokens, focus_lines=settings.llm_focus_lines,
-                             on_token=on_token, should_stop=should_stop)
+                             on_token=on_token, should_stop=should_stop, on_sources=on_sources,
+                             on_reading=on_reading)
     used = [r.to_json() for r in result.references]
     done = {"type": "done", "answer": result.text, "references": json.dumps(used), "stopped": int(result.stopped),
             "first_token_ms": "" if result.first_token_s is None else f"{result.first_token_s * 1000:.1f}",

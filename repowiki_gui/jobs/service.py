@@ -186,9 +186,13 @@ class JobService:
         return retrieval, answer
 
     def follow_answer(self, answer_id: str, retrieval_id: str, on_token: Callable[[str], None],
-                      block_ms: int = 500) -> dict:
+                      block_ms: int = 500, on_sources: Callable[[list[dict]], None] | None = None,
+                      on_reading: Callable[[int, int], None] | None = None) -> dict:
         """Read the answer's token stream from the start until its ``done`` event.
 
+        ``on_sources`` gets the references in the prompt (reference objects,
+        numbered from 1 in order) before the model has read them, and
+        ``on_reading(done, total)`` the prompt tokens it has read.
         Raises the job's own error if retrieval or the answer fails first.
         """
         stream, last = f"repowiki:stream:{answer_id}", "0-0"
@@ -200,6 +204,10 @@ class JobService:
                     data = {k.decode(): v.decode() for k, v in fields.items()}
                     if data["type"] == "token":
                         on_token(data["text"])
+                    elif data["type"] == "sources" and on_sources:
+                        on_sources(json.loads(data["references"]))
+                    elif data["type"] == "reading" and on_reading:
+                        on_reading(int(data["done"]), int(data["total"]))
                     elif data["type"] == "done":
                         data["references"] = json.loads(data["references"])
                         data["stopped"] = data["stopped"] == "1"

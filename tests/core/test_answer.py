@@ -8,7 +8,7 @@ import pytest
 from repowiki_gui.core.answer import (ANSWER_FLOOR_TOKENS, NO_CONTEXT_ANSWER, SOURCE_FLOOR_TOKENS, SYSTEM_PROMPT,
                                       TRIMMED_MARK,
                                       Reference, Turn, answer_question, answer_room, build_messages,
-                                      clean_citations)
+                                      clean_citations, focus_reference, question_terms, term_weights)
 from repowiki_gui.core.errors import UserError
 from repowiki_gui.core.llm import FakeGenerator
 
@@ -213,3 +213,35 @@ def test_reference_json_has_the_design_shape():
     r = ref("src/pkg/mod.py", 0.83, start=10, symbol="func_name")
     assert r.to_json() == {"path": "src/pkg/mod.py", "start_line": 10, "end_line": 14, "symbol": "func_name",
                            "score": 0.83, "kind": "code"}
+
+
+def _signer_source(start: int = 40) -> Reference:
+    body = ["def make_signer(secret, sep='.'):"]
+    body += [f"    step_{i} = sign(secret, {i})  # sign and sign again" for i in range(30)]
+    body += ["    if sep in BASE64_ALPHABET:", "        raise ValueError('The separator cannot be in the alphabet')"]
+    body += [f"    tail_{i} = sign(step_{i})" for i in range(20)]
+    return ref("src/signer.py", 0.9, start=start, text="\n".join(body))
+
+
+def test_focus_keeps_the_first_line_and_the_window_with_the_rare_terms():
+    source = _signer_source()
+    terms = question_terms("What happens if I sign with a separator in the base64 alphabet?")
+    focused = focus_reference(source, terms, 4, term_weights([source], terms))
+    lines = focused.text.splitlines()
+    assert lines[0] == "def make_signer(secret, sep='.'):" and lines[1] == "…"
+    assert any("raise ValueError" in line for line in lines)  # "sign" is everywhere; "separator" is not
+    # the range runs from the first line to the window's end, and that last line is the window's last
+    file_lines = source.text.splitlines()
+    assert focused.start_line == source.start_line
+    assert file_lines[focused.end_line - source.start_line] == lines[-1]
+
+
+def test_focus_leaves_a_short_source_whole():
+    source = ref("src/a.py", 0.9, lines=5)
+    assert focus_reference(source, {"value"}, 4) == source
+
+
+def test_rare_terms_weigh_more():
+    source = _signer_source()
+    weights = term_weights([source], {"sign", "alphabet"})
+    assert weights["alphabet"] > weights["sign"] > 0

@@ -117,3 +117,26 @@ def test_amx_builds_load_without_extra_buffers_and_the_defaults_come_back(monkey
         assert lc.llama_model_default_params().use_extra_bufts is extra_buffers
     assert lc.llama_model_default_params is original
     assert original().use_extra_bufts is True
+
+
+def test_reading_the_prompt_in_steps_reports_progress_and_the_answer_reuses_it(llm):
+    from repowiki_gui.core.llm import PROMPT_STEP_TOKENS
+
+    long_question = QUESTION[:1] + [{"role": "user", "content": "Explain this code:\n" + "x = x + 1\n" * 120}]
+    steps: list[tuple[int, int]] = []
+    total = llm.read(long_question, lambda done, of: steps.append((done, of)))
+    # what is not cached yet (an earlier test may have left the shared system prompt), less the last token
+    assert 0 < total <= llm.count_message_tokens(long_question) - 1
+    assert total > 2 * PROMPT_STEP_TOKENS and steps[0] == (0, total) and steps[-1] == (total, total)
+    assert [d for d, _ in steps] == sorted(d for d, _ in steps) and len(steps) >= 4
+    again: list[tuple[int, int]] = []
+    assert llm.read(long_question, lambda done, of: again.append((done, of))) == 0  # now all of it is cached
+    assert "".join(llm.stream(long_question, max_tokens=8, temperature=0.0)).strip()
+
+
+def test_a_ruled_out_opening_never_starts_the_reply(llm):
+    ask = [{"role": "user", "content": "Say hello."}]
+    free = "".join(llm.stream(ask, max_tokens=12, temperature=0.0)).lstrip()
+    opening = free.split()[0]
+    held = "".join(llm.stream(ask, max_tokens=12, temperature=0.0, not_first=(opening,))).lstrip()
+    assert held.strip() and not held.startswith(opening)
