@@ -84,6 +84,8 @@ class BridgeSignals(QObject):
     errorOccurred = Signal(str)
     answerStarted = Signal(str, str)
     answerToken = Signal(str, str)
+    answerSources = Signal(str, list)          # (answer job, references in the prompt): before the answer
+    answerReading = Signal(str, int, int)      # (answer job, prompt tokens read, of): the wait for the answer
     answerDone = Signal(str, dict)
     answerFailed = Signal(str, str)
     conversationsChanged = Signal(str, list)
@@ -378,8 +380,10 @@ class ServiceBridge(BridgeSignals):
 
         service = self.service
         try:
-            done = service.follow_answer(answer_id, retrieval_id,
-                                         lambda text: emit(self.answerToken, answer_id, text))
+            done = service.follow_answer(
+                answer_id, retrieval_id, lambda text: emit(self.answerToken, answer_id, text),
+                on_sources=lambda refs: emit(self.answerSources, answer_id, refs),
+                on_reading=lambda done, total: emit(self.answerReading, answer_id, done, total))
             emit(self.answerDone, answer_id, {"answer": done.get("answer", ""),
                                              "references": done.get("references", []),
                                              "stopped": bool(done.get("stopped")), "conversation": conv_id})

@@ -49,6 +49,9 @@ class ChatPanel(QWidget):
         self.new_button = QPushButton(self.tr("New conversation"), self)
         self.conversations = QListWidget(self)
         self.transcript = Transcript(self)
+        self.reading_label = QLabel(self)  # "Reading the sources: 40%" until the answer's first word
+        self.reading_label.setObjectName("readingLabel")
+        self.reading_label.hide()
         self.question = QLineEdit(self)
         self.question.setPlaceholderText(self.tr("Ask a question about the code…"))
         self.ask_button = QPushButton(self.tr("Ask"), self)
@@ -73,6 +76,8 @@ class ChatPanel(QWidget):
         bridge.conversationLoaded.connect(self._on_conversation_loaded)
         bridge.answerStarted.connect(self._on_started)
         bridge.answerToken.connect(self._on_token)
+        bridge.answerSources.connect(self._on_sources)
+        bridge.answerReading.connect(self._on_reading)
         bridge.answerDone.connect(self._on_done)
         bridge.answerFailed.connect(self._on_failed)
         self._update_buttons()
@@ -89,6 +94,7 @@ class ChatPanel(QWidget):
         chat_layout = QVBoxLayout(chat)
         chat_layout.setContentsMargins(0, 0, 0, 0)
         chat_layout.addWidget(self.transcript)
+        chat_layout.addWidget(self.reading_label)
         row = QHBoxLayout()
         for w in (self.question, self.ask_button, self.stop_button, self.copy_button):
             row.addWidget(w)
@@ -207,14 +213,27 @@ class ChatPanel(QWidget):
         if self._stop_requested:
             self._bridge.call("stopAnswer", answer_job)
 
+    def _on_sources(self, answer_job: str, references: list) -> None:
+        if answer_job == self._answer_job:
+            self.transcript.show_sources(references)
+
+    def _on_reading(self, answer_job: str, done: int, total: int) -> None:
+        if answer_job == self._answer_job and total > 0 and done < total:
+            self.reading_label.setText(self.tr("Reading the sources: %1%").replace("%1", str(100 * done // total)))
+            self.reading_label.show()
+        else:
+            self.reading_label.hide()
+
     def _on_token(self, answer_job: str, delta: str) -> None:
         if answer_job == self._answer_job:
+            self.reading_label.hide()
             self.transcript.append_stream(delta)
 
     def _on_done(self, answer_job: str, done: dict) -> None:
         if answer_job != self._answer_job or not self.is_streaming():
             return
         references = done.get("references") or []
+        self.reading_label.hide()
         self.transcript.finish_answer(done["answer"], references, bool(done.get("stopped")))
         self._last_answer = (done["answer"], references)
         self._conversation_id = done.get("conversation") or self._conversation_id
@@ -225,6 +244,7 @@ class ChatPanel(QWidget):
     def _on_failed(self, job_or_request: str, message: str) -> None:
         if not self.is_streaming() or job_or_request not in (self._request_id, self._answer_job):
             return
+        self.reading_label.hide()
         self.transcript.show_error(message)
         self._request_id = self._answer_job = None
         self._update_buttons()

@@ -99,6 +99,28 @@ class Transcript(QTextBrowser):
         self._answer_start = self._end().position()
         self._scroll_to_end()
 
+    def show_sources(self, references: list[dict]) -> None:
+        """Show the open answer's numbered sources now, above where its text will stream.
+
+        They come before the model has read them: a person reads (and opens)
+        them while the answer is on its way, and the answer's [n] link to them.
+        """
+        if self._answer_start is None or not references:
+            return
+        turn = len(self._turns) - 1
+        self._turns[turn]["references"] = list(references)
+        self._turns[turn]["sources_shown"] = True
+        self._put_sources(references, turn)
+        self._put("\n\n", self._fmt())
+        self._answer_start = self._end().position()
+        self._scroll_to_end()
+
+    def _put_sources(self, references: list[dict], turn: int) -> None:
+        self._put(self.tr("Sources") + "\n", self._fmt("note"))
+        for n, ref in enumerate(references, 1):
+            self._put(f"[{n}] {reference_label(ref)}", self._link(f"ref:{turn}:{n}"))
+            self._put("\n" if n < len(references) else "", self._fmt())
+
     def append_stream(self, delta: str) -> None:
         """Buffer a token; the timer inserts the buffer at most every STREAM_FLUSH_MS."""
         self._pending += delta
@@ -128,15 +150,14 @@ class Transcript(QTextBrowser):
             cursor.setPosition(self._answer_start, QTextCursor.MoveMode.KeepAnchor)
             cursor.removeSelectedText()
         turn = len(self._turns) - 1
+        shown = self._turns[turn].get("sources_shown") and self._turns[turn]["references"] == list(references)
         self._turns[turn]["references"] = list(references)
         self._put_cited(answer, turn, len(references))
         if stopped:
             self._put("\n" + self.tr("(stopped)"), self._fmt("note"))
-        if references:
-            self._put("\n\n" + self.tr("Sources") + "\n", self._fmt("note"))
-            for n, ref in enumerate(references, 1):
-                self._put(f"[{n}] {reference_label(ref)}", self._link(f"ref:{turn}:{n}"))
-                self._put("\n" if n < len(references) else "", self._fmt())
+        if references and not shown:  # shown above the answer already, unless they changed
+            self._put("\n\n", self._fmt())
+            self._put_sources(references, turn)
         self._answer_start = None
         self._scroll_to_end()
 

@@ -25,10 +25,27 @@ def indexed(service, tmp_path):
 
 def test_answer_streams_tokens_and_ends_with_references(indexed):
     service = indexed
-    tokens = []
+    tokens, order, sources, reading = [], [], [], []
     retrieval_id, answer_id = service.ask("shop", "how is the webhook signature verified?")
-    done = service.follow_answer(answer_id, retrieval_id, tokens.append)
+
+    def on_token(text):
+        tokens.append(text)
+        order.append("token")
+
+    def on_sources(refs):
+        sources.append(refs)
+        order.append("sources")
+
+    def on_reading(done, total):
+        reading.append((done, total))
+        order.append("reading")
+
+    done = service.follow_answer(answer_id, retrieval_id, on_token, on_sources=on_sources, on_reading=on_reading)
     assert len(tokens) > 3 and done["answer"].strip()
+    # the sources, then the model reading them (0 .. all of the prompt), then the answer
+    assert order[0] == "sources" and order.index("token") > max(i for i, e in enumerate(order) if e == "reading")
+    assert sources == [done["references"]]
+    assert reading[0][0] == 0 and reading[-1][0] == reading[-1][1] > 0
     assert done["references"][0]["path"] == "src/shop/payment.py"
     assert set(done["references"][0]) == {"path", "start_line", "end_line", "symbol", "score", "kind"}
     assert float(done["first_token_ms"]) > 0
@@ -100,3 +117,10 @@ def test_cli_search_and_ask_print_the_contract_json(home, tmp_path):
     answer = json.loads(result.stdout)
     assert answer["answer"] and answer["references"]
     assert set(answer["timings"]) == {"retrieval_ms", "first_token_ms", "total_ms"}
+    # without --json the sources come first, the reading line goes to stderr, then the answer
+    text = run_cli("ask", "shop", "what does verify_signature return?", home=home, timeout=300)
+    assert text.returncode == 0, text.stderr
+    lines = text.stdout.splitlines()
+    assert lines[0] == "Sources:" and lines[1].startswith("[1] src/shop/payment.py:")
+    assert text.stdout.count("Sources:") == 1 and lines[-1].strip()
+    assert "Reading the sources" in text.stderr and "Reading the sources" not in text.stdout

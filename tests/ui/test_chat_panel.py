@@ -158,3 +158,37 @@ def test_copy_as_markdown(qtbot, panel, bridge):
     copied = QGuiApplication.clipboard().text()
     assert copied.startswith("Checked with hmac [1].")
     assert "Sources:" in copied and "1. `src/pay.py:4-5 (verify)`" in copied and "2. `src/cart.py:1-3`" in copied
+
+
+def test_sources_show_before_the_answer_with_a_reading_line_and_are_not_repeated(qtbot, panel, bridge):
+    ask(qtbot, panel, bridge)
+    bridge.answerSources.emit("job-1", REFS)
+    bridge.answerReading.emit("job-1", 96, 240)
+    text = panel.transcript.toPlainText()
+    assert "[1] src/pay.py:4-5 (verify)" in text and "[2] src/cart.py:1-3" in text
+    assert not panel.reading_label.isHidden() and "40%" in panel.reading_label.text()
+    # a source can be opened while the model still reads
+    first = next(href for href, label in panel.transcript.anchors() if label.startswith("[1] src/pay.py"))
+    with qtbot.waitSignal(panel.citationActivated) as sig:
+        panel.transcript.anchorClicked.emit(first)
+    assert sig.args == ["shop", "src/pay.py", 4, 5]
+
+    bridge.answerToken.emit("job-1", "It is checked ")
+    assert panel.reading_label.isHidden()
+    qtbot.waitUntil(lambda: "It is checked" in panel.transcript.toPlainText())
+    bridge.answerDone.emit("job-1", {"answer": "It is checked with hmac.compare_digest [1].",
+                                     "references": REFS, "stopped": False, "conversation": "c1"})
+    text = panel.transcript.toPlainText()
+    assert text.count("src/pay.py:4-5") == 1 and text.count("Sources") == 1
+    assert text.index("src/cart.py:1-3") < text.index("It is checked with hmac")  # sources above the answer
+    citation = next(href for href, label in panel.transcript.anchors() if label == "[1]")
+    with qtbot.waitSignal(panel.citationActivated) as sig:
+        panel.transcript.anchorClicked.emit(citation)
+    assert sig.args == ["shop", "src/pay.py", 4, 5]
+
+
+def test_reading_of_another_answer_is_ignored(qtbot, panel, bridge):
+    ask(qtbot, panel, bridge)
+    bridge.answerReading.emit("another-job", 10, 100)
+    bridge.answerSources.emit("another-job", REFS)
+    assert panel.reading_label.isHidden() and "src/pay.py" not in panel.transcript.toPlainText()
