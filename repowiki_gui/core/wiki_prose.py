@@ -23,7 +23,7 @@ from .llm import Generator
 from .wiki_check import CheckStats, Vocabulary, check_spans
 
 # Bump when the prompt or the cleaning changes: cached prose of an older version is not reused.
-PROMPT_VERSION = 2
+PROMPT_VERSION = 3
 
 SYSTEM_PROMPT = (
     "You write one section of a wiki page about a source code repository.\n"
@@ -46,6 +46,9 @@ _BOLD_NAME = re.compile(r"\*\*([A-Za-z_][\w./:-]*(?:\(\))?)\*\*")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z`*(\[])")
 MAX_SENTENCES = 6
 SIMILAR = 0.7   # word overlap past which a sentence repeats an earlier one: a small model looping
+
+# A section that opens with "[1] path lines …" or a fence copies a source; `Name` is a fine start.
+NOT_A_PROSE_OPENING = ("[", "[1", "[1]", " [", "[[", "```", "- [", "**[")
 
 
 @dataclass
@@ -168,7 +171,7 @@ def write_prose(instruction: str, candidates: list[Reference], generator: Genera
     t0 = time.perf_counter()
     scanner = StopScanner()
     for delta in generator.stream(messages, max_tokens=max_tokens, temperature=temperature,
-                                  should_stop=lambda: scanner.hit or should_stop()):
+                                  should_stop=lambda: scanner.hit or should_stop(), not_first=NOT_A_PROSE_OPENING):
         scanner.feed(delta)
     scanner.flush()
     raw = scanner.text if scanner.cut is None else scanner.text[:scanner.cut]
