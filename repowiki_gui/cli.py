@@ -1,4 +1,4 @@
-"""The command line of DESIGN.md (a contract: scripts and tests depend on it).
+"""The command line of docs/design.md (a contract: scripts and tests depend on it).
 
 This is one of the two places that build objects (the other is the window).
 """

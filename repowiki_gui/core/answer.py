@@ -64,7 +64,7 @@ class Reference:
     text: str
 
     def to_json(self) -> dict:
-        """The DESIGN.md reference object (no text)."""
+        """The reference object of docs/design.md (no text)."""
         return {"path": self.path, "start_line": self.start_line, "end_line": self.end_line,
                 "symbol": self.symbol, "score": self.score, "kind": self.kind}
 

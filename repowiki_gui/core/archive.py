@@ -1,6 +1,6 @@
 """Safe reading of a ZIP of a source repository, with the standard library only.
 
-The archive may be hostile. Everything here works to one rule from DESIGN.md:
+The archive may be hostile. Everything here works to one rule from docs/design.md:
 a bad ZIP fails whole, with one sentence that says which problem it has, and
 nothing is written anywhere. So:
 

@@ -1,7 +1,7 @@
 """Progress, cancel and soft time limit for the job that is running now.
 
 ``JobProgress.current()`` is the one helper every job uses to write the meta
-contract of DESIGN.md and to learn, at its own checkpoints, that it has been
+contract of docs/design.md and to learn, at its own checkpoints, that it has been
 cancelled or has passed its soft time limit.
 """
 from __future__ import annotations

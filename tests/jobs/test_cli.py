@@ -1,4 +1,4 @@
-"""The command line of DESIGN.md, run as a user runs it."""
+"""The command line of docs/design.md, run as a user runs it."""
 import json
 import signal
 import subprocess
