@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from . import __version__
+from .core.datadir import app_db
 from .core.errors import RepoWikiError, ServiceError, SettingsError
 from .settings import Settings, default_home, prepare_home
 
@@ -212,7 +213,7 @@ def cmd_index(args) -> int:
 def cmd_repos(args) -> int:
     from .core.repositories import RepoRegistry
 
-    repos = [r.to_dict() for r in RepoRegistry(_home(args) / "app.sqlite").all()]
+    repos = [r.to_dict() for r in RepoRegistry(app_db(_home(args))).all()]
     if args.json:
         _print_json(repos)
         return 0
@@ -337,9 +338,9 @@ def cmd_ask(args) -> int:
     try:
         service = _service(manager)
         if conv_id == "new":
-            conv_id = Conversations(manager.home / "app.sqlite").create(args.repo, args.question)
+            conv_id = Conversations(app_db(manager.home)).create(args.repo, args.question)
         elif conv_id:
-            Conversations(manager.home / "app.sqlite").get(conv_id)  # a clear error for a wrong id
+            Conversations(app_db(manager.home)).get(conv_id)  # a clear error for a wrong id
         k = args.k or manager.settings.retrieval_k
         t0 = time.perf_counter()
         first = []
@@ -395,7 +396,7 @@ def cmd_ask(args) -> int:
 def cmd_conversations(args) -> int:
     from .core.conversations import Conversations
 
-    conversations = Conversations(_home(args) / "app.sqlite")
+    conversations = Conversations(app_db(_home(args)))
     data = conversations.turns(args.id) if args.id else conversations.list(args.repo)
     if args.id:
         conversations.get(args.id)

@@ -12,6 +12,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .core.datadir import SUBDIRS
 from .core.errors import SettingsError
 
 SETTINGS_ENV = "REPOWIKI_SETTINGS"
@@ -178,7 +179,7 @@ def prepare_home(home: Path) -> Path:
     home = Path(home).expanduser().resolve()
     old_umask = os.umask(0o077)
     try:
-        for sub in ("", "run", "redis", "tmp", "logs"):
+        for sub in ("", *SUBDIRS):
             (home / sub).mkdir(parents=True, exist_ok=True)
     finally:
         os.umask(old_umask)

@@ -70,10 +70,6 @@ def parse_spec_types(values: list[str] | tuple[str, ...] | None) -> list[str]:
     return [s for s in SPEC_TYPES if s in wanted] or list(DEFAULT_SPECS)
 
 
-def wiki_dir(home: Path, repo: str) -> Path:
-    return Path(home) / "wiki" / repo
-
-
 def load_manifest(folder: Path) -> dict | None:
     """The wiki's manifest, or None when no wiki was generated (or it is unreadable)."""
     try:

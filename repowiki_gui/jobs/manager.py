@@ -23,6 +23,7 @@ import redis
 from redis import Redis
 from rq.worker import Worker
 
+from ..core.datadir import app_db, logs_dir, run_dir
 from ..core.errors import ServiceError
 from ..settings import Settings, prepare_home
 from .history import TaskHistory
@@ -55,7 +56,7 @@ class ServiceManager:
         self.redis: RedisServer | None = None
         self.workers: list[WorkerProcess] = []
         self.restarts = 0
-        self.history = TaskHistory(self.home / "app.sqlite")
+        self.history = TaskHistory(app_db(self.home))
         self._conn: Redis | None = None
         self._stop = threading.Event()
         self._supervisor: threading.Thread | None = None
@@ -74,7 +75,7 @@ class ServiceManager:
     @contextmanager
     def _start_lock(self):
         """Serialise start-up of several processes on one data dir."""
-        with open(self.home / "run" / "manager.lock", "w") as fh:
+        with open(run_dir(self.home) / "manager.lock", "w") as fh:
             fcntl.flock(fh, fcntl.LOCK_EX)
             try:
                 yield
@@ -146,7 +147,7 @@ class ServiceManager:
         env = dict(os.environ, REPOWIKI_HOME=str(self.home), REPOWIKI_SETTINGS=self.settings.to_json())
         if self.redis_url:
             env["REPOWIKI_REDIS_URL"] = self.redis_url  # never on the command line: ps shows it
-        logfile = open(self.home / "logs" / f"worker-{kind}.log", "ab")
+        logfile = open(logs_dir(self.home) / f"worker-{kind}.log", "ab")
         try:
             proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=logfile, stderr=subprocess.STDOUT,
                                     env=env, start_new_session=True)
@@ -212,7 +213,7 @@ class ServiceManager:
 
     def _reap(self, wp: WorkerProcess) -> None:
         """Kill what a dead worker leaves: its job process and its scheduler child."""
-        remove_orphan_horse(self.home / "run" / f"{wp.name}.horse")
+        remove_orphan_horse(run_dir(self.home) / f"{wp.name}.horse")
         try:
             os.killpg(wp.proc.pid, signal.SIGKILL)
         except OSError:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from rq import get_current_job
 
+from ..core.datadir import app_db, lancedb_dir
 from ..core.answer import Reference, answer_question
 from ..core.conversations import Conversations
 from ..core.errors import UserError
@@ -38,7 +39,7 @@ def _search_query(home: Path, question: str, conversation_id: str | None) -> str
     """A follow-up ("and what does it return?") is searched together with the question before it."""
     if not conversation_id:
         return question
-    turns = Conversations(home / "app.sqlite").turns(conversation_id)
+    turns = Conversations(app_db(home)).turns(conversation_id)
     return f"{turns[-1]['question']} {question}" if turns else question
 
 
@@ -47,14 +48,14 @@ def retrieval(repo: str, question: str, top_k: int = 8, conversation_id: str | N
     t0 = time.perf_counter()
     job = get_current_job()
     home, settings = _context()
-    if RepoRegistry(home / "app.sqlite").get(repo) is None:
+    if RepoRegistry(app_db(home)).get(repo) is None:
         raise UserError(f"There is no indexed repository named {repo!r}; see `repowiki repos`.")
     progress = JobProgress.current()
     progress.update("search", "Searching the index", 0, 1)
     embedder = models.embedder(settings)
-    store = ChunkStore(home / "lancedb", embedder.dim)
+    store = ChunkStore(lancedb_dir(home), embedder.dim)
     hits = search(store, embedder, repo, _search_query(home, question, conversation_id), k=top_k,
-                  sections=SectionStore(home / "lancedb", embedder.dim))
+                  sections=SectionStore(lancedb_dir(home), embedder.dim))
     progress.update("search", f"Found {len(hits)} references", 1, 1)
     refs = [dict(h.to_json(), text=h.text, similarity=h.similarity) for h in hits]
     job.connection.set(REFS_KEY.format(job.id), json.dumps(refs), ex=settings.references_ttl_s)
@@ -74,7 +75,7 @@ def generate_answer(repo: str, question: str, retrieval_job_id: str, conversatio
     refs = [r for r in json.loads(raw) if r["similarity"] >= settings.min_similarity]
     references = [Reference(i + 1, r["path"], r["start_line"], r["end_line"], r["symbol"], r["score"],
                             r["kind"], r["text"]) for i, r in enumerate(refs)]
-    conversations = Conversations(home / "app.sqlite")
+    conversations = Conversations(app_db(home))
     history = conversations.history(conversation_id) if conversation_id else []
     stream = STREAM_KEY.format(job.id)
     progress = JobProgress.current()

@@ -25,6 +25,7 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from ..core.datadir import logs_dir, run_dir
 from ..core.errors import ServiceError
 
 log = logging.getLogger(__name__)
@@ -73,14 +74,14 @@ class RedisServer:
         self.home = Path(home)
         # (host, port): also serve TCP there, for workers on other machines (`repowiki serve --listen`).
         self.listen = listen
-        self.run_dir = self.home / "run"
+        self.run_dir = run_dir(self.home)
         self.socket_path = self.run_dir / "redis.sock"
         self.pid_path = self.run_dir / "redis.pid"
         self.owner_path = self.run_dir / "redis.owner"
         self.secret_path = self.run_dir / "redis.secret"
         self.conf_path = self.run_dir / "redis.conf"
         self.data_dir = self.home / "redis"
-        self.log_path = self.home / "logs" / "redis.log"
+        self.log_path = logs_dir(self.home) / "redis.log"
         self.start_timeout_s = start_timeout_s
         self.owned = False
         self._proc: subprocess.Popen | None = None

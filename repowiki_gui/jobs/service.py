@@ -17,6 +17,7 @@ from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.job import Job, JobStatus
 from rq.worker import Worker
 
+from ..core.datadir import app_db
 from ..core.errors import JobNotFound, UserError
 from ..settings import Settings
 from .catalog import ALL_QUEUES, spec_for
@@ -45,7 +46,7 @@ class JobService:
         self.connection = connection
         self.settings = settings
         self.home = Path(home)
-        self.history = TaskHistory(self.home / "app.sqlite")
+        self.history = TaskHistory(app_db(self.home))
 
     # --- enqueue ----------------------------------------------------------
     def enqueue(self, name: str, *args, depends_on: str | list[str] | None = None,

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from rq import get_current_job
 
+from ..core.datadir import app_db, lancedb_dir, run_dir, tmp_dir, wiki_dir
 from ..core.errors import UserError
 from ..settings import Settings, default_home
 from .history import TaskHistory
@@ -40,9 +41,9 @@ def cleanup() -> dict:
     running = set()
     for key in conn.scan_iter("rq:wip:*"):
         running.update(e.decode().split(":", 1)[0] for e in conn.zrange(key, 0, -1))
-    temps = remove_stale_temp_dirs(home / "tmp", settings.temp_max_age_s, running)
+    temps = remove_stale_temp_dirs(tmp_dir(home), settings.temp_max_age_s, running)
     progress.update("history", "Pruning old task history", 3, 5)
-    pruned = TaskHistory(home / "app.sqlite").prune(settings.history_keep_days)
+    pruned = TaskHistory(app_db(home)).prune(settings.history_keep_days)
     progress.update("lancedb", "Removing old index versions", 4, 5)
     versions = _clean_index_versions(home, settings)
     progress.update("done", "Cleanup finished", 5, 5)
@@ -52,12 +53,12 @@ def cleanup() -> dict:
 
 def _clean_index_versions(home: Path, settings: Settings) -> bool:
     """Old LanceDB table versions: kept an hour for readers still on them, then removed."""
-    if not (home / "lancedb" / "chunks.lance").exists():
+    if not (lancedb_dir(home) / "chunks.lance").exists():
         return False
     import lancedb
 
     # Concurrent index commits are safe: Lance resolves them, and a conflict is retried as transient.
-    lancedb.connect(str(home / "lancedb")).open_table("chunks").optimize(
+    lancedb.connect(str(lancedb_dir(home))).open_table("chunks").optimize(
         cleanup_older_than=timedelta(seconds=settings.index_version_max_age_s))
     return True
 
@@ -91,7 +92,7 @@ def process_files(root: str, paths: list[str], batch_size: int = 10) -> dict:
 @contextmanager
 def _repo_lock(home: Path, repo: str):
     """One writer per repository: a second index job of the same repo waits for the first."""
-    with open(home / "run" / f"index-{repo}.lock", "w") as fh:
+    with open(run_dir(home) / f"index-{repo}.lock", "w") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
         try:
             yield
@@ -114,8 +115,8 @@ def index_zip(zip_path: str, name: str | None = None) -> dict:
     progress.update("extract", f"Waiting for other work on {repo}", 0, 0)
     with _repo_lock(home, repo):
         embedder = _embedder(settings)
-        report = indexer.index_zip(Path(zip_path), repo, store=ChunkStore(home / "lancedb", embedder.dim),
-                                   registry=RepoRegistry(home / "app.sqlite"), embedder=embedder,
+        report = indexer.index_zip(Path(zip_path), repo, store=ChunkStore(lancedb_dir(home), embedder.dim),
+                                   registry=RepoRegistry(app_db(home)), embedder=embedder,
                                    limits=_limits(settings), progress=progress,
                                    vector_index_min_rows=settings.vector_index_min_rows)
     progress.update("done", f"Indexed {report.files} files, {report.chunks} chunks", 1, 1)
@@ -150,14 +151,14 @@ def generate_specs_with_index(repo: str, spec_types: list[str] | None = None,
     from ..core.sections import SectionStore
     from ..core.store import ChunkStore
     from ..core.wiki import WikiOptions, export_wiki, generate_wiki
-    from ..core.wiki_files import parse_spec_types, wiki_dir
+    from ..core.wiki_files import parse_spec_types
     from . import models
 
     progress = JobProgress.current()
     home = _home()
     settings = Settings.load(home)
     specs = parse_spec_types(spec_types)
-    registry = RepoRegistry(home / "app.sqlite")
+    registry = RepoRegistry(app_db(home))
     zip_path = None
     if repo.lower().endswith(".zip") and Path(repo).is_file():
         zip_path, repo = Path(repo).resolve(), default_repo_name(Path(repo))
@@ -169,7 +170,7 @@ def generate_specs_with_index(repo: str, spec_types: list[str] | None = None,
         raise UserError(f"There is no indexed repository named {repo!r}; index its ZIP first "
                         "or pass the ZIP's path.")
     embedder = _embedder(settings)
-    store = ChunkStore(home / "lancedb", embedder.dim)
+    store = ChunkStore(lancedb_dir(home), embedder.dim)
     progress.update("index", f"Waiting for other work on {repo}", 0, 0)
     with _repo_lock(home, repo):
         if zip_path is not None and (index_first or known is None):
@@ -180,7 +181,7 @@ def generate_specs_with_index(repo: str, spec_types: list[str] | None = None,
         generator = models.generator(settings, lambda done, total, message: progress.update(
             "model", message, done, total))
         folder = wiki_dir(home, repo)
-        report = generate_wiki(repo, folder, store=store, sections=SectionStore(home / "lancedb", embedder.dim),
+        report = generate_wiki(repo, folder, store=store, sections=SectionStore(lancedb_dir(home), embedder.dim),
                                embedder=embedder, generator=generator, specs=specs,
                                options=WikiOptions(max_tokens=min(settings.llm_max_tokens, 256),
                                                    temperature=settings.llm_temperature,

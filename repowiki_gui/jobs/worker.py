@@ -25,6 +25,7 @@ from rq.job import Job
 from rq.worker import SimpleWorker, Worker
 from rq.worker.base import BaseWorker
 
+from ..core.datadir import app_db, run_dir
 from ..core.errors import JobCancelled, SoftTimeLimitExceeded, UserError
 from .history import TaskHistory
 from .progress import announce_end
@@ -164,12 +165,12 @@ def run_worker(connection: Redis, queues: list[str], *, home: Path, name: str | 
     worker = cls([Queue(q, connection=connection) for q in queues], connection=connection,
                  name=name or make_worker_name(kind), job_monitoring_interval=monitoring_interval_s,
                  worker_ttl=worker_ttl_s, default_result_ttl=result_ttl_s)
-    worker.history = TaskHistory(Path(home) / "app.sqlite")
+    worker.history = TaskHistory(app_db(home))
     from ..settings import Settings
 
     settings = Settings.load(Path(home))
     if cls is BulkWorker:
-        worker.horse_pid_dir = Path(home) / "run"
+        worker.horse_pid_dir = run_dir(home)
         nice = settings.bulk_nice
         if nice > os.nice(0):
             os.nice(nice - os.nice(0))  # the job processes it forks inherit it

@@ -32,6 +32,7 @@ from pathlib import Path
 import redis
 from PySide6.QtCore import QMetaObject, QObject, Qt, QThread, QTimer, Signal, Slot
 
+from ..core.datadir import app_db, lancedb_dir, wiki_dir
 from .pyside_fixes import emit
 from ..core.errors import RepoWikiError
 from ..settings import Settings
@@ -279,7 +280,7 @@ class ServiceBridge(BridgeSignals):
     def _emit_repos(self) -> None:
         from ..core.repositories import RepoRegistry
 
-        repos = [r.to_dict() for r in RepoRegistry(self.home / "app.sqlite").all()]
+        repos = [r.to_dict() for r in RepoRegistry(app_db(self.home)).all()]
         emit(self.reposChanged, repos)
 
     # --- repositories -----------------------------------------------------------
@@ -298,7 +299,7 @@ class ServiceBridge(BridgeSignals):
         from ..core.repositories import RepoRegistry
 
         def run():
-            repo = RepoRegistry(self.home / "app.sqlite").get(name)
+            repo = RepoRegistry(app_db(self.home)).get(name)
             if repo is None:
                 raise UserError(f"There is no repository named {name}.")
             if not Path(repo.zip_path).is_file():
@@ -312,16 +313,15 @@ class ServiceBridge(BridgeSignals):
         from ..core.errors import UserError
         from ..core.repositories import RepoRegistry
         from ..core.sections import SectionStore
-        from ..core.wiki_files import wiki_dir
 
         def run():
             if name in self._active_index:
                 raise UserError(f"{name} is being indexed; cancel that job before removing it.")
             store = self._chunk_store()
             store.drop_repo(name)
-            SectionStore(self.home / "lancedb", store.dim).drop_repo(name)
+            SectionStore(lancedb_dir(self.home), store.dim).drop_repo(name)
             shutil.rmtree(wiki_dir(self.home, name), ignore_errors=True)
-            RepoRegistry(self.home / "app.sqlite").remove(name)
+            RepoRegistry(app_db(self.home)).remove(name)
             self._emit_repos()
         self._when_ready(run)
 
@@ -330,7 +330,7 @@ class ServiceBridge(BridgeSignals):
         from ..core.store import ChunkStore
 
         if self._store is None:
-            self._store = ChunkStore(self.home / "lancedb", DIM)
+            self._store = ChunkStore(lancedb_dir(self.home), DIM)
         return self._store
 
     def _when_ready(self, func) -> None:
@@ -357,7 +357,7 @@ class ServiceBridge(BridgeSignals):
             emit(self.answerFailed, request_id, "The background services are not running.")
             return
         try:
-            conversations = Conversations(self.home / "app.sqlite")
+            conversations = Conversations(app_db(self.home))
             conv_id = conversation_id or conversations.create(repo, question)
             retrieval_id, answer_id = self.service.ask(repo, question, self.manager.settings.retrieval_k, conv_id)
         except RepoWikiError as exc:
@@ -387,7 +387,7 @@ class ServiceBridge(BridgeSignals):
             emit(self.answerDone, answer_id, {"answer": done.get("answer", ""),
                                              "references": done.get("references", []),
                                              "stopped": bool(done.get("stopped")), "conversation": conv_id})
-            emit(self.conversationsChanged, repo, Conversations(self.home / "app.sqlite").list(repo))
+            emit(self.conversationsChanged, repo, Conversations(app_db(self.home)).list(repo))
         except RepoWikiError as exc:
             emit(self.answerFailed, answer_id, str(exc))
         except (redis.RedisError, OSError) as exc:
@@ -404,14 +404,14 @@ class ServiceBridge(BridgeSignals):
     def listConversations(self, repo: str) -> None:
         from ..core.conversations import Conversations
 
-        self._guard(lambda: emit(self.conversationsChanged, repo, Conversations(self.home / "app.sqlite").list(repo)))
+        self._guard(lambda: emit(self.conversationsChanged, repo, Conversations(app_db(self.home)).list(repo)))
 
     @Slot(str)
     def loadConversation(self, conversation_id: str) -> None:
         from ..core.conversations import Conversations
 
         def run():
-            conversations = Conversations(self.home / "app.sqlite")
+            conversations = Conversations(app_db(self.home))
             conversations.get(conversation_id)   # a clear error for an unknown id
             emit(self.conversationLoaded, conversation_id, conversations.turns(conversation_id))
         self._guard(run)
@@ -440,7 +440,7 @@ class ServiceBridge(BridgeSignals):
     @Slot(str, str)
     def exportWiki(self, repo: str, out_dir: str) -> None:
         """Queue the wiki job with the spec types of the wiki on disk (all when none) and an export folder."""
-        from ..core.wiki_files import SPEC_TYPES, load_manifest, wiki_dir
+        from ..core.wiki_files import SPEC_TYPES, load_manifest
 
         def run():
             specs = (load_manifest(wiki_dir(self.home, repo)) or {}).get("specs") or list(SPEC_TYPES)
@@ -450,7 +450,7 @@ class ServiceBridge(BridgeSignals):
 
     @Slot(str)
     def loadWiki(self, repo: str) -> None:
-        from ..core.wiki_files import load_manifest, wiki_dir
+        from ..core.wiki_files import load_manifest
 
         manifest = load_manifest(wiki_dir(self.home, repo))
         emit(self.wikiLoaded, repo, manifest if isinstance(manifest, dict) else {})
@@ -458,7 +458,7 @@ class ServiceBridge(BridgeSignals):
     @Slot(str, str)
     def loadWikiPage(self, repo: str, page: str) -> None:
         """Read and render one docs page here, so a big page never stalls the window."""
-        from ..core.wiki_files import DOCS, wiki_dir
+        from ..core.wiki_files import DOCS
         from .markdown_html import render_markdown
 
         clean = posixpath.normpath(page)

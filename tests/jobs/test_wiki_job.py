@@ -72,7 +72,7 @@ def test_wiki_of_an_unknown_repository_is_a_clear_error(home):
 
 @pytest.mark.timeout(900)
 def test_cancelling_a_wiki_job_keeps_the_previous_wiki(service, home, tmp_path):
-    from repowiki_gui.core.wiki_files import wiki_dir
+    from repowiki_gui.core.datadir import wiki_dir
 
     zip_path = write_zip(tmp_path / "shop.zip", SHOPWIKI)
     first = service.enqueue("specs_v2.generate_specs_with_index", str(zip_path), ["overview"], None)

@@ -406,7 +406,7 @@ def test_generate_and_export_through_the_real_bridge(qtbot, real_bridge, tmp_pat
 
     # removing the repository removes its wiki and its indexed sections too
     from repowiki_gui.core.sections import SectionStore
-    from repowiki_gui.core.wiki_files import wiki_dir
+    from repowiki_gui.core.datadir import wiki_dir
 
     home = bridge.home
     assert SectionStore(home / "lancedb", 384).count("shop") > 0
