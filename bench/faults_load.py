@@ -46,7 +46,7 @@ from sample_repos import SHOP_FILES
 
 from repowiki_gui.core.conversations import Conversations
 from repowiki_gui.jobs.manager import ServiceManager
-from repowiki_gui.jobs.qa import STREAM_KEY
+from repowiki_gui.jobs import keys
 from repowiki_gui.jobs.service import JobService
 from repowiki_gui.jobs.worker import BULK_QUEUES, INTERACTIVE_QUEUES
 from repowiki_gui.settings import SETTINGS_ENV, Settings
@@ -197,7 +197,7 @@ def check_answers(service: JobService, records: list[dict], expected_total: int)
                 problems.append(f"{r['tag']}: history of {job.description} is {row}")
         if answer.args[1] != r["question"] or retrieval.args[1] != r["question"] or answer.args[2] != retrieval.id:
             problems.append(f"{r['tag']}: job args swapped ({answer.args[1]!r}, {retrieval.args[1]!r})")
-        dones = [f for _, f in conn.xrange(STREAM_KEY.format(r["answer_id"])) if f[b"type"] == b"done"]
+        dones = [f for _, f in conn.xrange(keys.ANSWER_STREAM.format(r["answer_id"])) if f[b"type"] == b"done"]
         if len(dones) != 1:
             problems.append(f"{r['tag']}: {len(dones)} done events")
         if not r["ref_paths"] or r["ref_paths"][0] != TOPICS[r["topic"]][1]:

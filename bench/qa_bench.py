@@ -38,6 +38,7 @@ from repowiki_gui.core.embedder import OnnxEmbedder
 from repowiki_gui.core.llm import LlamaGenerator, load_llama
 from repowiki_gui.core.search import search
 from repowiki_gui.core.store import ChunkStore
+from repowiki_gui.jobs import keys
 from repowiki_gui.jobs.manager import ServiceManager
 from repowiki_gui.jobs.service import JobService
 from repowiki_gui.settings import Settings
@@ -116,7 +117,7 @@ def _ask_round(service, manager, settings, repo, questions, bare, gen) -> dict:
         service.follow_answer(a, r, lambda t: first or first.append(time.perf_counter()))
         job_ft.append(first[0] - t0)
         retr.append(service.status(r)["result"]["retrieval_ms"])
-        refs = [x for x in json.loads(manager.connection().get(f"repowiki:refs:{r}"))
+        refs = [x for x in json.loads(manager.connection().get(keys.REFS.format(r)))
                 if x["similarity"] >= settings.min_similarity]
         references = [Reference(j + 1, x["path"], x["start_line"], x["end_line"], x["symbol"], x["score"],
                                 x["kind"], x["text"]) for j, x in enumerate(refs)]

@@ -13,22 +13,21 @@ from rq import get_current_job
 from rq.job import Job
 
 from ..core.errors import JobCancelled, SoftTimeLimitExceeded
+from . import keys
 from .history import utcnow_iso
 
-CANCEL_KEY = "repowiki:cancel:{}"
 CANCEL_TTL_S = 24 * 3600
 # Every progress update is also appended here, so a follower sees each stage, however fast.
-PROGRESS_STREAM = "repowiki:progress:{}"
 PROGRESS_STREAM_LEN = 1000
 
 
 def request_cancel(connection: Redis, job_id: str) -> None:
     """Raise the cancel flag that a running job sees at its next check()."""
-    connection.set(CANCEL_KEY.format(job_id), "1", ex=CANCEL_TTL_S)
+    connection.set(keys.CANCEL.format(job_id), "1", ex=CANCEL_TTL_S)
 
 
 def cancel_requested(connection: Redis, job_id: str) -> bool:
-    return bool(connection.exists(CANCEL_KEY.format(job_id)))
+    return bool(connection.exists(keys.CANCEL.format(job_id)))
 
 
 END_STAGE = "_end"
@@ -36,7 +35,7 @@ END_STAGE = "_end"
 
 def announce_end(job: Job, outcome: str) -> None:
     """Tell followers of the progress stream that this run ended (they stop waiting at once)."""
-    key = PROGRESS_STREAM.format(job.id)
+    key = keys.PROGRESS.format(job.id)
     with job.connection.pipeline() as pipe:
         pipe.xadd(key, {"stage": END_STAGE, "state": outcome}, maxlen=PROGRESS_STREAM_LEN, approximate=True)
         pipe.expire(key, CANCEL_TTL_S)
@@ -72,7 +71,7 @@ class JobProgress:
         meta = progress_meta(stage, message, processed, total, progress)
         self.job.meta.update(meta)
         self.job.save_meta()
-        key = PROGRESS_STREAM.format(self.job.id)
+        key = keys.PROGRESS.format(self.job.id)
         with self.job.connection.pipeline() as pipe:
             pipe.xadd(key, {k: str(v) for k, v in meta.items()}, maxlen=PROGRESS_STREAM_LEN, approximate=True)
             pipe.expire(key, CANCEL_TTL_S)

@@ -13,20 +13,18 @@ from pathlib import Path
 
 from rq import get_current_job
 
-from ..core.datadir import app_db, lancedb_dir
 from ..core.answer import Reference, answer_question
 from ..core.conversations import Conversations
+from ..core.datadir import app_db, lancedb_dir
 from ..core.errors import UserError
 from ..core.repositories import RepoRegistry
 from ..core.search import search
 from ..core.sections import SectionStore
 from ..core.store import ChunkStore
 from ..settings import Settings, default_home
-from . import models
+from . import keys, models
 from .progress import JobProgress, cancel_requested
 
-REFS_KEY = "repowiki:refs:{}"
-STREAM_KEY = "repowiki:stream:{}"
 STREAM_TTL_S = 3600
 
 
@@ -58,7 +56,7 @@ def retrieval(repo: str, question: str, top_k: int = 8, conversation_id: str | N
                   sections=SectionStore(lancedb_dir(home), embedder.dim))
     progress.update("search", f"Found {len(hits)} references", 1, 1)
     refs = [dict(h.to_json(), text=h.text, similarity=h.similarity) for h in hits]
-    job.connection.set(REFS_KEY.format(job.id), json.dumps(refs), ex=settings.references_ttl_s)
+    job.connection.set(keys.REFS.format(job.id), json.dumps(refs), ex=settings.references_ttl_s)
     return {"references": [h.to_json() for h in hits], "retrieval_ms": (time.perf_counter() - t0) * 1000}
 
 
@@ -67,7 +65,7 @@ def generate_answer(repo: str, question: str, retrieval_job_id: str, conversatio
     job = get_current_job()
     conn = job.connection
     home, settings = _context()
-    raw = conn.get(REFS_KEY.format(retrieval_job_id))
+    raw = conn.get(keys.REFS.format(retrieval_job_id))
     if raw is None:
         raise UserError("The references of this question expired before the answer started; ask again.")
     # References unrelated to the question (low cosine similarity) are dropped, so a question the
@@ -77,7 +75,7 @@ def generate_answer(repo: str, question: str, retrieval_job_id: str, conversatio
                             r["kind"], r["text"]) for i, r in enumerate(refs)]
     conversations = Conversations(app_db(home))
     history = conversations.history(conversation_id) if conversation_id else []
-    stream = STREAM_KEY.format(job.id)
+    stream = keys.ANSWER_STREAM.format(job.id)
     progress = JobProgress.current()
     progress.update("read", "Reading the sources", 0, 1)
     emitted = 0

@@ -22,7 +22,8 @@ from ..core.errors import JobNotFound, UserError
 from ..settings import Settings
 from .catalog import ALL_QUEUES, spec_for
 from .history import TaskHistory, summarize_args
-from .progress import END_STAGE, PROGRESS_STREAM, progress_meta, request_cancel
+from . import keys
+from .progress import END_STAGE, progress_meta, request_cancel
 from .worker import INTERACTIVE_QUEUES, worker_kind
 
 TERMINAL_STATES = ("finished", "failed", "stopped", "canceled")
@@ -134,7 +135,7 @@ class JobService:
         missed however short a stage is; the job's state is re-read between reads.
         """
         deadline = None if timeout_s is None else time.monotonic() + timeout_s
-        stream = PROGRESS_STREAM.format(job_id)
+        stream = keys.PROGRESS.format(job_id)
         last_id = "0-0"
         last_state = None
         refresh = True
@@ -196,7 +197,7 @@ class JobService:
         ``on_reading(done, total)`` the prompt tokens it has read.
         Raises the job's own error if retrieval or the answer fails first.
         """
-        stream, last = f"repowiki:stream:{answer_id}", "0-0"
+        stream, last = keys.ANSWER_STREAM.format(answer_id), "0-0"
         while True:
             events = self.connection.xread({stream: last}, block=block_ms, count=200) or []
             for _, items in events:
@@ -257,7 +258,7 @@ class JobService:
         state = job.get_status()
         if state not in (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED):
             raise UserError(f"Job {job_id} is {state.value}; only failed or cancelled jobs can be retried.")
-        self.connection.delete(f"repowiki:cancel:{job_id}")
+        self.connection.delete(keys.CANCEL.format(job_id))
         if state == JobStatus.CANCELED:
             job.failed_job_registry.add(job, ttl=self.settings.failure_ttl_s, exc_string="canceled")
         job.requeue()

@@ -393,9 +393,10 @@ def _ballast_removed(home: Path):
 
 def _runs(service: JobService, job_id: str) -> int:
     """How many times the job ran: each run ends with one end event on its progress stream."""
-    from repowiki_gui.jobs.progress import END_STAGE, PROGRESS_STREAM
+    from repowiki_gui.jobs import keys
+    from repowiki_gui.jobs.progress import END_STAGE
 
-    events = service.connection.xrange(PROGRESS_STREAM.format(job_id))
+    events = service.connection.xrange(keys.PROGRESS.format(job_id))
     return sum(1 for _id, fields in events if fields.get(b"stage") == END_STAGE.encode())
 
 

@@ -8,6 +8,7 @@ from conftest import run_cli
 from repowiki_gui.core.answer import NO_CONTEXT_ANSWER
 from repowiki_gui.core.conversations import Conversations
 from repowiki_gui.core.errors import UserError
+from repowiki_gui.jobs import keys
 
 from sample_repos import SHOP_FILES as FILES  # noqa: E402
 
@@ -50,7 +51,7 @@ def test_answer_streams_tokens_and_ends_with_references(indexed):
     assert set(done["references"][0]) == {"path", "start_line", "end_line", "symbol", "score", "kind"}
     assert float(done["first_token_ms"]) > 0
     # the references were kept in Redis with the 300 s TTL for the answer job
-    ttl = service.connection.ttl(f"repowiki:refs:{retrieval_id}")
+    ttl = service.connection.ttl(keys.REFS.format(retrieval_id))
     assert 0 < ttl <= 300
     assert service.wait(answer_id, timeout_s=60)["state"] == "finished"
     # a late reader still sees every token and the end
