@@ -16,6 +16,7 @@ from pathlib import Path
 
 from . import __version__
 from .core.datadir import app_db
+from .jobs.names import GENERATE_WIKI, INDEX_ZIP, RETRIEVAL
 from .core.errors import RepoWikiError, ServiceError, SettingsError
 from .settings import Settings, default_home, prepare_home
 
@@ -199,7 +200,7 @@ def cmd_index(args) -> int:
     if not zip_path.is_file():
         raise UserError(f"The file {args.zip} does not exist or is not a file.")
     name = check_repo_name(args.name or default_repo_name(zip_path))
-    final = _run_job(args, f"indexing {zip_path.name} as {name}", "indexing.index_zip", str(zip_path), name)
+    final = _run_job(args, f"indexing {zip_path.name} as {name}", INDEX_ZIP, str(zip_path), name)
     if isinstance(final, int):
         return final
     r = final["result"]
@@ -236,7 +237,7 @@ def cmd_wiki(args) -> int:
         repo = str(Path(repo).expanduser().resolve())
     out = str(Path(args.out).expanduser().resolve()) if args.out else None
     final = _run_job(args, f"writing the wiki of {Path(repo).name} ({', '.join(specs)})",
-                     "specs_v2.generate_specs_with_index", repo, specs, out)
+                     GENERATE_WIKI, repo, specs, out)
     if isinstance(final, int):
         return final
     r = final["result"]
@@ -283,7 +284,7 @@ def cmd_search(args) -> int:
         service = _service(manager)
         k = args.k or manager.settings.retrieval_k
         t0 = time.perf_counter()
-        job_id = service.enqueue("qa.retrieval", args.repo, args.query, k)
+        job_id = service.enqueue(RETRIEVAL, args.repo, args.query, k)
         final = service.wait(job_id, poll_s=0.05)
         elapsed_ms = (time.perf_counter() - t0) * 1000
     finally:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .names import CLEANUP, GENERATE_ANSWER, GENERATE_WIKI, INDEX_ZIP, PROCESS_FILES, RETRIEVAL
 from .worker import BULK_QUEUES, INTERACTIVE_QUEUES
 
 
@@ -23,17 +24,17 @@ class TaskSpec:
 
 
 TASKS: dict[str, TaskSpec] = {spec.name: spec for spec in (
-    TaskSpec("indexing.index_zip", "repowiki_gui.jobs.tasks.index_zip", "indexing", True,
+    TaskSpec(INDEX_ZIP, "repowiki_gui.jobs.tasks.index_zip", "indexing", True,
              "safe unzip, select files, chunk, embed, write the index"),
-    TaskSpec("specs_v2.generate_specs_with_index", "repowiki_gui.jobs.tasks.generate_specs_with_index",
+    TaskSpec(GENERATE_WIKI, "repowiki_gui.jobs.tasks.generate_specs_with_index",
              "specs", True, "static analysis and LLM prose into markdown wiki pages"),
-    TaskSpec("qa.retrieval", "repowiki_gui.jobs.qa.retrieval", "retrieval", True,
+    TaskSpec(RETRIEVAL, "repowiki_gui.jobs.qa.retrieval", "retrieval", True,
              "hybrid search for a question; references kept in Redis"),
-    TaskSpec("qa.generate_answer", "repowiki_gui.jobs.qa.generate_answer", "qa", False,
+    TaskSpec(GENERATE_ANSWER, "repowiki_gui.jobs.qa.generate_answer", "qa", False,
              "a streamed answer with citations from the retrieved references"),
-    TaskSpec("batch.process_files", "repowiki_gui.jobs.tasks.process_files", "indexing", True,
+    TaskSpec(PROCESS_FILES, "repowiki_gui.jobs.tasks.process_files", "indexing", True,
              "hash and measure files in batches with progress"),
-    TaskSpec("resource_management.cleanup", "repowiki_gui.jobs.tasks.cleanup", "maintenance", True,
+    TaskSpec(CLEANUP, "repowiki_gui.jobs.tasks.cleanup", "maintenance", True,
              "remove stale temp dirs, expired job data and stale worker keys"),
 )}
 

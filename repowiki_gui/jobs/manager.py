@@ -28,6 +28,7 @@ from ..core.errors import ServiceError
 from ..settings import Settings, prepare_home
 from .history import TaskHistory
 from .launch import self_command
+from .names import CLEANUP
 from .maintenance import clean_stale_workers, fail_abandoned_jobs, remove_orphan_horse
 from .redis_server import RedisServer
 from .worker import BULK_QUEUES, INTERACTIVE_QUEUES, make_worker_name
@@ -176,7 +177,7 @@ class ServiceManager:
 
         self._last_cleanup = time.monotonic()
         try:
-            JobService(self.connection(), self.settings, self.home).enqueue("resource_management.cleanup")
+            JobService(self.connection(), self.settings, self.home).enqueue(CLEANUP)
         except (redis.ConnectionError, OSError):
             log.warning("could not enqueue cleanup", exc_info=True)
 

@@ -23,10 +23,10 @@ from ..settings import Settings
 from .catalog import ALL_QUEUES, spec_for
 from .history import TaskHistory, summarize_args
 from . import keys
+from .names import GENERATE_ANSWER, RETRIEVAL, TERMINAL_STATES
 from .progress import END_STAGE, progress_meta, request_cancel
 from .worker import INTERACTIVE_QUEUES, worker_kind
 
-TERMINAL_STATES = ("finished", "failed", "stopped", "canceled")
 _PROGRESS_KEYS = ("stage", "message", "progress", "processed", "total", "timestamp")
 
 
@@ -182,8 +182,8 @@ class JobService:
     # --- questions ----------------------------------------------------------
     def ask(self, repo: str, question: str, k: int = 8, conversation_id: str | None = None) -> tuple[str, str]:
         """Enqueue qa.retrieval and qa.generate_answer (which depends on it); return both ids."""
-        retrieval = self.enqueue("qa.retrieval", repo, question, k, conversation_id)
-        answer = self.enqueue("qa.generate_answer", repo, question, retrieval, conversation_id,
+        retrieval = self.enqueue(RETRIEVAL, repo, question, k, conversation_id)
+        answer = self.enqueue(GENERATE_ANSWER, repo, question, retrieval, conversation_id,
                               depends_on=retrieval)
         return retrieval, answer
 

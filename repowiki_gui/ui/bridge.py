@@ -35,13 +35,11 @@ from PySide6.QtCore import QMetaObject, QObject, Qt, QThread, QTimer, Signal, Sl
 from ..core.datadir import app_db, lancedb_dir, wiki_dir
 from .pyside_fixes import emit
 from ..core.errors import RepoWikiError
+from ..jobs.names import GENERATE_WIKI as WIKI_TASK, INDEX_ZIP as INDEX_TASK, TERMINAL_STATES as TERMINAL
 from ..settings import Settings
 
 log = logging.getLogger(__name__)
 
-INDEX_TASK = "indexing.index_zip"
-WIKI_TASK = "specs_v2.generate_specs_with_index"
-TERMINAL = ("finished", "failed", "stopped", "canceled")
 STATUS_INTERVAL_MS = 1000
 JOBS_INTERVAL_MS = 500
 REQUESTS = frozenset({"start", "indexZip", "removeRepo", "reindexRepo", "cancelJob", "retryJob", "ask",

@@ -5,11 +5,11 @@ from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QHeaderView, QMessageBox, QToolBar, QVBoxLayout, QWidget
 
+from ..jobs.names import INDEX_ZIP as INDEX_TASK
 from .pyside_fixes import emit
 from .table_model import KeyedTableModel
 from .widgets import PROGRESS_ROLE, icon, table_view
 
-INDEX_TASK = "indexing.index_zip"
 ACTIVE = {"queued": "queued", "deferred": "queued", "scheduled": "queued", "started": "indexing"}
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QTimer, Slot
 from PySide6.QtWidgets import QApplication
 
-from .bridge import INDEX_TASK, TERMINAL
+from ..jobs.names import INDEX_ZIP as INDEX_TASK, TERMINAL_STATES as TERMINAL
 
 SMOKE_QUESTION = "What does this code do?"
 SMOKE_TIMEOUT_S = 300.0

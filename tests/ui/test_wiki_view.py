@@ -328,7 +328,7 @@ def test_bridge_loads_manifests_and_renders_pages(bare_bridge):
 
 
 def test_bridge_generate_and_export_enqueue_the_wiki_job(bare_bridge, tmp_path):
-    from repowiki_gui.ui.bridge import WIKI_TASK
+    from repowiki_gui.jobs.names import GENERATE_WIKI as WIKI_TASK
 
     bare_bridge.generateWiki("demo", ["overview"])
     bare_bridge.generateWiki("demo", [])
@@ -342,7 +342,7 @@ def test_bridge_generate_and_export_enqueue_the_wiki_job(bare_bridge, tmp_path):
 
 
 def test_bridge_says_wiki_changed_when_a_wiki_job_ends(bare_bridge):
-    from repowiki_gui.ui.bridge import WIKI_TASK
+    from repowiki_gui.jobs.names import GENERATE_WIKI as WIKI_TASK
 
     changed, jobs = record(bare_bridge.wikiChanged), record(bare_bridge.jobsChanged)
     service = bare_bridge.service
@@ -365,7 +365,7 @@ def test_bridge_says_wiki_changed_when_a_wiki_job_ends(bare_bridge):
 def test_generate_and_export_through_the_real_bridge(qtbot, real_bridge, tmp_path):
     """Index the sample shop, generate its overview with the bundled model, show it, export it."""
     import bridge_run
-    from repowiki_gui.ui.bridge import WIKI_TASK
+    from repowiki_gui.jobs.names import GENERATE_WIKI as WIKI_TASK
 
     bridge, thread = real_bridge
     view = WikiView(bridge)
