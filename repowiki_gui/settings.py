@@ -14,6 +14,7 @@ from pathlib import Path
 
 from .core.datadir import SUBDIRS
 from .core.errors import SettingsError
+from .core.fsutil import atomic_write_text
 
 SETTINGS_ENV = "REPOWIKI_SETTINGS"
 
@@ -155,10 +156,7 @@ class Settings:
         return json.dumps(dataclasses.asdict(self))
 
     def save(self, home: Path) -> None:
-        path = Path(home) / "settings.json"
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(dataclasses.asdict(self), indent=2), encoding="utf-8")
-        os.replace(tmp, path)
+        atomic_write_text(Path(home) / "settings.json", json.dumps(dataclasses.asdict(self), indent=2))
 
     @staticmethod
     def describe() -> dict[str, str]:

@@ -12,7 +12,6 @@ kept in the cache for the next run.
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import time
@@ -26,6 +25,7 @@ from .analysis import analyse
 from .answer import Reference
 from .embedder import Embedder
 from .errors import JobCancelled, SoftTimeLimitExceeded, UserError
+from .fsutil import atomic_write_text
 from .llm import Generator
 from .progress import NullProgress, Progress
 from .search import search
@@ -125,7 +125,7 @@ def generate_wiki(repo: str, folder: Path, *, store: ChunkStore, sections: Secti
                     new_cache[prose.key] = cache[prose.key]
                 if prose.generated:
                     # kept at once: a run that is cancelled or times out still saves the next one this work
-                    _atomic_write(folder / CACHE, json.dumps(cache))
+                    atomic_write_text(folder / CACHE, json.dumps(cache))
                 done += 1
             refs = list(dict.fromkeys(prose_refs + section.fact_sources))
             cited.update(refs)
@@ -159,8 +159,8 @@ def generate_wiki(repo: str, folder: Path, *, store: ChunkStore, sections: Secti
                           "pages_reused": page_count - pages_written, "prose_generated": generated,
                           "prose_reused": reused, "grounding_model": raw_stats.to_json(),
                           "grounding_final": final.to_json()}}
-    _atomic_write(folder / CACHE, json.dumps(new_cache))
-    _atomic_write(folder / MANIFEST, json.dumps(manifest, indent=1))
+    atomic_write_text(folder / CACHE, json.dumps(new_cache))
+    atomic_write_text(folder / MANIFEST, json.dumps(manifest, indent=1))
 
     progress.update("sections", f"Indexing {len(section_rows)} sections for chat", 0, 1)
     _index_sections(repo, section_rows, sections, embedder, options.embed_max_tokens)
@@ -275,13 +275,6 @@ def _load_cache(folder: Path) -> dict:
         return {}
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-
-
 def _write_folder(folder: Path, outputs: dict[str, str], previous_files: list[str]) -> list[str]:
     """Write the files whose content changed, remove the ones this wiki no longer has; the written ones."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -293,7 +286,7 @@ def _write_folder(folder: Path, outputs: dict[str, str], previous_files: list[st
                 continue
         except (OSError, UnicodeDecodeError):
             pass
-        _atomic_write(path, text)
+        atomic_write_text(path, text)
         written.append(rel)
     for rel in set(previous_files) - set(outputs):
         path = folder / rel

@@ -7,7 +7,6 @@ and then periodically.  What it found running it uses and leaves alone.
 """
 from __future__ import annotations
 
-import fcntl
 import logging
 import os
 import shutil
@@ -15,7 +14,6 @@ import signal
 import subprocess
 import threading
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,6 +23,7 @@ from rq.worker import Worker
 
 from ..core.datadir import app_db, logs_dir, run_dir
 from ..core.errors import ServiceError
+from ..core.fsutil import file_lock
 from ..settings import Settings, prepare_home
 from .history import TaskHistory
 from .launch import self_command
@@ -73,15 +72,9 @@ class ServiceManager:
                 self._conn = RedisServer(self.home).client()
         return self._conn
 
-    @contextmanager
     def _start_lock(self):
         """Serialise start-up of several processes on one data dir."""
-        with open(run_dir(self.home) / "manager.lock", "w") as fh:
-            fcntl.flock(fh, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(fh, fcntl.LOCK_UN)
+        return file_lock(run_dir(self.home) / "manager.lock")
 
     # --- start ----------------------------------------------------------------
     def start(self, workers: bool = True, wait: bool = True) -> "ServiceManager":

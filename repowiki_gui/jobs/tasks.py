@@ -5,9 +5,7 @@ work itself lives in ``core`` and knows nothing of jobs.
 """
 from __future__ import annotations
 
-import fcntl
 import hashlib
-from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -15,6 +13,7 @@ from rq import get_current_job
 
 from ..core.datadir import app_db, lancedb_dir, run_dir, tmp_dir, wiki_dir
 from ..core.errors import UserError
+from ..core.fsutil import file_lock
 from ..settings import Settings, default_home
 from .history import TaskHistory
 from .maintenance import clean_stale_workers, expire_registries, remove_stale_temp_dirs
@@ -89,15 +88,9 @@ def process_files(root: str, paths: list[str], batch_size: int = 10) -> dict:
     return {"total_processed": len(results), "results": results}
 
 
-@contextmanager
 def _repo_lock(home: Path, repo: str):
     """One writer per repository: a second index job of the same repo waits for the first."""
-    with open(run_dir(home) / f"index-{repo}.lock", "w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+    return file_lock(run_dir(home) / f"index-{repo}.lock")
 
 
 def index_zip(zip_path: str, name: str | None = None) -> dict:
