@@ -16,6 +16,7 @@ from pathlib import PurePosixPath
 from typing import Callable
 
 from .errors import UserError
+from .fitting import largest_fitting
 from .llm import Generator
 
 NO_CONTEXT_ANSWER = ("I could not find anything in this repository's index about that, "
@@ -197,14 +198,8 @@ def _trim_to_tokens(text: str, limit: int, generator: Generator) -> str:
     if generator.count_tokens(text) <= limit:
         return text
     words = re.findall(r"\s*\S+", text)
-    lo, hi = 0, len(words)
-    while lo < hi:  # largest prefix that fits
-        mid = (lo + hi + 1) // 2
-        if generator.count_tokens("".join(words[:mid])) <= limit:
-            lo = mid
-        else:
-            hi = mid - 1
-    return "".join(words[:lo]) + " …"
+    kept = largest_fitting(len(words), lambda k: generator.count_tokens("".join(words[:k])) <= limit)
+    return "".join(words[:kept]) + " …"
 
 
 def _history_variants(history: list[Turn], generator: Generator) -> list[list[Turn]]:
@@ -224,14 +219,7 @@ def trim_reference(ref: Reference, fits: Callable[[Reference], bool]) -> Referen
         return replace(ref, text=f"{kept}\n{TRIMMED_MARK}", end_line=last_line)
 
     def largest(n_max: int, make: Callable[[int], Reference]) -> int:
-        lo, hi = 0, n_max
-        while lo < hi:
-            mid = (lo + hi + 1) // 2
-            if fits(make(mid)):
-                lo = mid
-            else:
-                hi = mid - 1
-        return lo
+        return largest_fitting(n_max, lambda k: fits(make(k)))
 
     by_lines = largest(len(lines) - 1, lambda k: cut("\n".join(lines[:k]), ref.start_line + k - 1))
     if by_lines:

@@ -25,6 +25,7 @@ from .analysis import analyse
 from .answer import Reference
 from .embedder import Embedder
 from .errors import JobCancelled, SoftTimeLimitExceeded, UserError
+from .fitting import largest_fitting
 from .fsutil import atomic_write_text
 from .llm import Generator
 from .progress import NullProgress, Progress
@@ -316,14 +317,8 @@ def _fit(text: str, embedder: Embedder, max_tokens: int) -> str:
     if embedder.count_tokens(text) <= limit:
         return text
     words = text.split(" ")
-    lo, hi = 0, len(words)
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if embedder.count_tokens(" ".join(words[:mid])) <= limit:
-            lo = mid
-        else:
-            hi = mid - 1
-    return " ".join(words[:lo])
+    kept = largest_fitting(len(words), lambda k: embedder.count_tokens(" ".join(words[:k])) <= limit)
+    return " ".join(words[:kept])
 
 
 def export_wiki(folder: Path, out_dir: Path, repo: str) -> Path:
