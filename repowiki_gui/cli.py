@@ -481,14 +481,6 @@ def _parse_listen(text: str) -> tuple[str, int]:
     return host, int(port)
 
 
-def _safe_url(url: str) -> str:
-    """The URL without its password, for messages and logs."""
-    if "@" not in url:
-        return url
-    scheme, _, rest = url.partition("://")
-    return f"{scheme}://***@{rest.rpartition('@')[2]}"
-
-
 def _listening_redis(manager, listen: tuple[str, int]):
     """Start this data dir's Redis with a TCP port, or check that the running one has it."""
     from .jobs.redis_server import RedisServer
@@ -550,7 +542,9 @@ def _external_redis(url: str):
     """A checked connection to the Redis at ``url``: one clear sentence if it cannot be used."""
     import redis
 
-    safe = _safe_url(url)
+    from .jobs.redis_server import redacted_url
+
+    safe = redacted_url(url)
     try:
         # No socket_timeout: rq blocks in BLPOP for longer than any short timeout.
         conn = redis.Redis.from_url(url, socket_connect_timeout=10, socket_keepalive=True)
@@ -575,7 +569,7 @@ def cmd_worker(args) -> int:
     import redis
 
     from .jobs.catalog import ALL_QUEUES
-    from .jobs.redis_server import RedisServer
+    from .jobs.redis_server import RedisServer, redacted_url
     from .jobs.worker import run_worker
 
     home = _home(args)
@@ -587,7 +581,7 @@ def cmd_worker(args) -> int:
     url = args.redis_url or os.environ.get("REPOWIKI_REDIS_URL") or settings.redis_url
     if url:
         conn = _external_redis(url)
-        where = _safe_url(url)
+        where = redacted_url(url)
     else:
         server = RedisServer(home)
         if not server.ping():

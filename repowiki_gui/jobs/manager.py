@@ -29,7 +29,7 @@ from .history import TaskHistory
 from .launch import self_command
 from .names import CLEANUP
 from .maintenance import clean_stale_workers, fail_abandoned_jobs, remove_orphan_horse
-from .redis_server import RedisServer
+from .redis_server import RedisServer, redacted_url
 from .worker import BULK_QUEUES, INTERACTIVE_QUEUES, make_worker_name
 
 log = logging.getLogger(__name__)
@@ -111,11 +111,7 @@ class ServiceManager:
         return bool(self.workers) or bool(self.redis and self.redis.owned)
 
     def _safe_url(self) -> str:
-        url = self.redis_url or ""
-        if "@" in url:
-            scheme, rest = url.split("://", 1)
-            url = f"{scheme}://***@{rest.split('@', 1)[1]}"
-        return url
+        return redacted_url(self.redis_url or "")
 
     def _live_workers(self) -> list[Worker]:
         return [w for w in Worker.all(connection=self.connection())]

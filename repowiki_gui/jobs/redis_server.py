@@ -67,6 +67,14 @@ def _read_int(path: Path) -> int | None:
         return None
 
 
+def redacted_url(url: str) -> str:
+    """A Redis URL without its password, for messages and logs (a password may itself hold "@")."""
+    if "@" not in url:
+        return url
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://***@{rest.rpartition('@')[2]}"
+
+
 class RedisServer:
     """One data dir's redis-server."""
 
