@@ -68,6 +68,11 @@ PROMPT_STEP_TOKENS = 96
 _PARAMS_LOCK = threading.Lock()
 
 
+def _common_prefix(a: list[int], b: list[int]) -> int:
+    """How many leading tokens ``a`` and ``b`` share."""
+    return next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+
+
 @contextlib.contextmanager
 def _safe_model_params():
     """Load without llama.cpp's AMX weight buffers when the library was built with AMX.
@@ -138,6 +143,7 @@ class LlamaGenerator:
         self.n_ctx = self._llm.n_ctx()
         self.seed = seed
         self._formatter = self._template_formatter()
+        self._first_tokens: dict[tuple[str, ...], list[int]] = {}
 
     def _template_formatter(self):
         """A renderer of the GGUF's own chat template, the same one create_chat_completion uses."""
@@ -182,7 +188,7 @@ class LlamaGenerator:
                          for text in ("a", "b"))
         a, b = (self._llm.tokenize(r.prompt.encode("utf-8"), add_bos=not r.added_special, special=True)
                 for r in (first, second))
-        shared = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+        shared = _common_prefix(a, b)
         self._llm.reset()
         self._llm.eval(a[:shared])
         return shared
@@ -203,8 +209,7 @@ class LlamaGenerator:
         if self._formatter is None:
             return 0
         body = self._prompt_tokens(messages)[:-1]
-        cached = self._llm._input_ids.tolist()
-        prefix = next((i for i, (a, b) in enumerate(zip(cached, body)) if a != b), min(len(cached), len(body)))
+        prefix = _common_prefix(self._llm._input_ids.tolist(), body)
         self._llm.n_tokens = prefix  # eval() appends here and drops what the cache held past it
         total = len(body) - prefix
         on_progress(0, total)
@@ -220,8 +225,11 @@ class LlamaGenerator:
         import numpy as np
         from llama_cpp import LogitsProcessorList
 
-        banned = sorted({ids[0] for text in not_first
-                         if (ids := self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))})
+        banned = self._first_tokens.get(not_first)
+        if banned is None:  # tokenised once per tuple, not per answer
+            banned = self._first_tokens[not_first] = sorted(
+                {ids[0] for text in not_first
+                 if (ids := self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))})
         first = [True]
 
         def rule_out(input_ids, scores):

@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
-from .answer import Reference, StopScanner, clean_citations, render_reference, trim_reference
+from .answer import NOT_AN_OPENING, Reference, StopScanner, clean_citations, render_reference, trim_reference
 from .llm import Generator
 from .wiki_check import CheckStats, Vocabulary, check_spans
 
@@ -48,7 +48,7 @@ MAX_SENTENCES = 6
 SIMILAR = 0.7   # word overlap past which a sentence repeats an earlier one: a small model looping
 
 # A section that opens with "[1] path lines …" or a fence copies a source; `Name` is a fine start.
-NOT_A_PROSE_OPENING = ("[", "[1", "[1]", " [", "[[", "```", "- [", "**[")
+NOT_A_PROSE_OPENING = tuple(t for t in NOT_AN_OPENING if t not in ("`", "``"))
 
 
 @dataclass
