@@ -1,7 +1,7 @@
 """Every default in one place, each with a one-line why.
 
-Settings are read from ``<home>/settings.json`` (written by the settings dialog
-later); the data dir itself comes from ``--home``, ``REPOWIKI_HOME`` or
+Settings are read from ``<home>/settings.json`` (the settings dialog and
+``Settings.save`` write it); the data dir itself comes from ``--home``, ``REPOWIKI_HOME`` or
 ``~/.local/share/repowiki``.  Nothing here imports PySide6 or rq.
 """
 from __future__ import annotations

@@ -1,1 +1,1 @@
-"""Thin PySide6 widgets and item models (the window arrives with issue 5)."""
+"""The window: PySide6 widgets and item models over the job service (see docs/design.md, "Processes")."""

@@ -1,4 +1,4 @@
-"""Workarounds for two reference-count bugs of the PySide6 build we ship with (6.12).
+"""Workarounds for two reference-count bugs of PySide6 6.12.0 (pyproject pins below it; these guard a newer install).
 
 1. ``SignalInstance.emit`` returns ``True`` without taking a reference to it, so
    every emit from Python drops one reference of ``True``.
