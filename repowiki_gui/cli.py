@@ -60,6 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p = cmd("repos", cmd_repos, "indexed repositories with file and chunk counts")
     p.add_argument("--json", action="store_true")
+    p = cmd("remove", cmd_remove, "delete an indexed repository: its index, its wiki sections and pages")
+    p.add_argument("repo")
     p = cmd("search", cmd_search, "retrieval only")
     p.add_argument("repo")
     p.add_argument("query")
@@ -211,6 +213,14 @@ def cmd_index(args) -> int:
     return 0
 
 
+def cmd_remove(args) -> int:
+    from .core.repositories import remove_repository
+
+    remove_repository(_home(args), args.repo)
+    print(f"removed {args.repo}")
+    return 0
+
+
 def cmd_repos(args) -> int:
     from .core.repositories import RepoRegistry
 
@@ -332,16 +342,10 @@ class _ReadingLine:
 
 
 def cmd_ask(args) -> int:
-    from .core.conversations import Conversations
-
     manager = _start(args)
-    conv_id = args.conversation
     try:
         service = _service(manager)
-        if conv_id == "new":
-            conv_id = Conversations(app_db(manager.home)).create(args.repo, args.question)
-        elif conv_id:
-            Conversations(app_db(manager.home)).get(conv_id)  # a clear error for a wrong id
+        conv_id = service.open_conversation(args.repo, args.question, args.conversation)
         k = args.k or manager.settings.retrieval_k
         t0 = time.perf_counter()
         first = []

@@ -72,6 +72,8 @@ def test_every_json_command_keeps_its_recorded_shape(home, services, tmp_path):
         "status": json_of("status", home=home),
         "models": json_of("models", home=home),
     }
+    # every job records the repository it is about when it is submitted
+    assert {job["repo"] for job in outputs["jobs"].values()} == {"shop"}
     now = {name: shape(out) for name, out in outputs.items()}
     for name, out in outputs.items():  # a list must not be empty, or its items' shape goes unchecked
         assert out, f"{name} --json printed nothing to check"

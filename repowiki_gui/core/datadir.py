@@ -30,6 +30,11 @@ def run_dir(home: Path | str) -> Path:
     return Path(home) / RUN
 
 
+def index_lock(home: Path | str, repo: str) -> Path:
+    """Held by whatever writes the repository's index (an index or wiki job) or deletes it."""
+    return run_dir(home) / f"index-{repo}.lock"
+
+
 def tmp_dir(home: Path | str) -> Path:
     return Path(home) / TMP
 

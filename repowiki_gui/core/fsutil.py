@@ -2,7 +2,8 @@
 
 ``atomic_write_text`` writes beside the target and renames it into place, so a
 reader sees the old file or the new one, never half of it; ``file_lock`` holds
-an exclusive ``flock`` on a lock file for the length of a ``with`` block.
+an exclusive ``flock`` on a lock file for the length of a ``with`` block (or,
+with ``wait=False``, raises ``LockBusy`` at once when another process holds it).
 """
 from __future__ import annotations
 
@@ -26,11 +27,18 @@ def atomic_write_text(path: Path, text: str) -> None:
         raise
 
 
+class LockBusy(Exception):
+    """Another process holds the lock and the caller chose not to wait."""
+
+
 @contextmanager
-def file_lock(path: Path) -> Iterator[None]:
-    """Hold an exclusive lock on ``path`` (created if missing); another holder waits."""
+def file_lock(path: Path, wait: bool = True) -> Iterator[None]:
+    """Hold an exclusive lock on ``path`` (created if missing); another holder waits, or raises ``LockBusy``."""
     with open(path, "w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise LockBusy(str(path)) from None
         try:
             yield
         finally:

@@ -105,3 +105,34 @@ class RepoRegistry:
     @staticmethod
     def _repo(row) -> Repository:
         return Repository(row[0], row[1], row[2], row[3], json.loads(row[4]), row[5], json.loads(row[6]), row[7])
+
+
+def remove_repository(home: Path, name: str, dim: int | None = None) -> None:
+    """Delete ``name`` everywhere it lives: chunks and wiki sections in LanceDB, its wiki, its registry row.
+
+    The window and ``repowiki remove`` both come here.  A repository that an
+    index or wiki job is writing is refused (they hold its lock) rather than
+    half deleted; the registry row goes last, so a failure part way leaves it
+    listed and the removal can simply be asked again.  ``dim`` is the index's
+    vector width (the bundled embedder's by default).
+    """
+    import shutil
+
+    from .datadir import app_db, index_lock, lancedb_dir, run_dir, wiki_dir
+    from .embedder import DIM
+    from .fsutil import LockBusy, file_lock
+    from .sections import SectionStore
+    from .store import ChunkStore
+
+    registry = RepoRegistry(app_db(home))
+    if registry.get(check_repo_name(name)) is None:
+        raise UserError(f"There is no indexed repository named {name!r}; see `repowiki repos`.")
+    run_dir(home).mkdir(parents=True, exist_ok=True)
+    try:
+        with file_lock(index_lock(home, name), wait=False):
+            ChunkStore(lancedb_dir(home), dim or DIM).drop_repo(name)
+            SectionStore(lancedb_dir(home), dim or DIM).drop_repo(name)
+            shutil.rmtree(wiki_dir(home, name), ignore_errors=True)
+            registry.remove(name)
+    except LockBusy:
+        raise UserError(f"{name} is being indexed or its wiki written; cancel that job before removing it.") from None

@@ -28,13 +28,14 @@ CREATE TABLE IF NOT EXISTS task_history (
     duration_s  REAL,
     outcome     TEXT NOT NULL DEFAULT 'queued',
     error       TEXT,
-    attempts    INTEGER NOT NULL DEFAULT 0
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    repo        TEXT
 );
 CREATE INDEX IF NOT EXISTS task_history_enqueued ON task_history(enqueued_at);
 """
 
 _FIELDS = ("job_id", "name", "args", "queue", "enqueued_at", "started_at", "ended_at",
-           "duration_s", "outcome", "error", "attempts")
+           "duration_s", "outcome", "error", "attempts", "repo")
 
 
 def utcnow_iso() -> str:
@@ -55,6 +56,9 @@ class TaskHistory:
         self._local = threading.local()
         with self._connect() as db:
             db.executescript(_SCHEMA)
+            columns = {row[1] for row in db.execute("PRAGMA table_info(task_history)")}
+            if "repo" not in columns:  # a data dir from before jobs recorded their repository
+                db.execute("ALTER TABLE task_history ADD COLUMN repo TEXT")
 
     def _connect(self) -> sqlite3.Connection:
         """One connection per thread and process (a forked job process opens its own)."""
@@ -67,12 +71,12 @@ class TaskHistory:
         self._local.db = (os.getpid(), db)
         return db
 
-    def queued(self, job_id: str, name: str, queue: str, args: str) -> None:
+    def queued(self, job_id: str, name: str, queue: str, args: str, repo: str | None = None) -> None:
         with self._connect() as db:
             db.execute(
-                "INSERT INTO task_history(job_id, name, args, queue, enqueued_at, outcome)"
-                " VALUES (?,?,?,?,?, 'queued') ON CONFLICT(job_id) DO UPDATE SET outcome='queued'",
-                (job_id, name, args, queue, utcnow_iso()))
+                "INSERT INTO task_history(job_id, name, args, queue, enqueued_at, outcome, repo)"
+                " VALUES (?,?,?,?,?, 'queued', ?) ON CONFLICT(job_id) DO UPDATE SET outcome='queued'",
+                (job_id, name, args, queue, utcnow_iso(), repo))
 
     def started(self, job_id: str, name: str, queue: str) -> None:
         with self._connect() as db:

@@ -4,6 +4,10 @@ Retrieval keeps its references in Redis for 300 s; the answer job depends on
 it, reads them, and streams token deltas to ``repowiki:stream:<job id>``,
 ending with a ``done`` event that holds the answer and its references, so a
 reader that arrives late loses nothing.
+
+A conversation is this module's too: ``open_conversation`` starts one (or
+checks the one asked for) when a question is submitted, and the answer job
+adds the turn, so the window and the CLI never write one themselves.
 """
 from __future__ import annotations
 
@@ -31,6 +35,19 @@ STREAM_TTL_S = 3600
 def _context() -> tuple[Path, Settings]:
     home = default_home()
     return home, Settings.load(home)
+
+
+def open_conversation(home: Path, repo: str, question: str, conversation: str | None) -> str | None:
+    """The conversation a question goes into: ``"new"`` starts one titled by it, an id must exist, None is none."""
+    if not conversation:
+        return None
+    conversations = Conversations(app_db(home))
+    if conversation == "new":
+        if RepoRegistry(app_db(home)).get(repo) is None:
+            raise UserError(f"There is no indexed repository named {repo!r}; see `repowiki repos`.")
+        return conversations.create(repo, question)
+    conversations.get(conversation)  # a clear error for an unknown id
+    return conversation
 
 
 def _search_query(home: Path, question: str, conversation_id: str | None) -> str:

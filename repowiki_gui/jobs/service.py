@@ -55,12 +55,17 @@ class JobService:
         """Enqueue a seed task by name (``indexing.index_zip`` ...) and return its job id."""
         spec = spec_for(name)
         return self.submit(spec.func, spec.queue, name, args, kwargs, retry=spec.retry,
-                           depends_on=depends_on, job_id=job_id)
+                           depends_on=depends_on, job_id=job_id, repo=spec.repo_of(args, kwargs))
 
     def submit(self, func: str | Callable, queue: str, description: str, args: tuple = (),
                kwargs: dict | None = None, *, retry: bool = True,
-               depends_on: str | list[str] | None = None, job_id: str | None = None) -> str:
-        """Enqueue any importable function on one of our queues with our limits and TTLs."""
+               depends_on: str | list[str] | None = None, job_id: str | None = None,
+               repo: str | None = None) -> str:
+        """Enqueue any importable function on one of our queues with our limits and TTLs.
+
+        ``repo`` is the repository the job is about: its meta and its history
+        row keep it, so nobody parses it back out of the arguments.
+        """
         if queue not in ALL_QUEUES:
             raise UserError(f"Unknown queue {queue!r}; queues are {', '.join(ALL_QUEUES)}.")
         kwargs = kwargs or {}
@@ -70,9 +75,9 @@ class JobService:
         soft = s.interactive_soft_limit_s if interactive else s.job_soft_limit_s
         job_id = job_id or uuid.uuid4().hex
         meta = progress_meta("queued", "Waiting for a worker", 0, 0, 0.0)
-        meta.update(task=description, soft_limit_s=soft)
+        meta.update(task=description, soft_limit_s=soft, repo=repo)
         # The history row comes first: a fast worker may start the job before enqueue returns.
-        self.history.queued(job_id, description, queue, summarize_args(args, kwargs))
+        self.history.queued(job_id, description, queue, summarize_args(args, kwargs), repo)
         Queue(queue, connection=self.connection).enqueue_call(
             func=func, args=args, kwargs=kwargs, timeout=hard, description=description,
             result_ttl=s.result_ttl_s, failure_ttl=s.failure_ttl_s, job_id=job_id, meta=meta,
@@ -94,8 +99,8 @@ class JobService:
             row = self.history.get(job_id)
             if row is None:
                 raise JobNotFound(f"No job with id {job_id} exists.")
-            return {"id": job_id, "name": row["name"], "queue": row["queue"], "state": row["outcome"],
-                    "progress": {}, "result": None, "error": row["error"], "traceback": None,
+            return {"id": job_id, "name": row["name"], "repo": row["repo"], "queue": row["queue"],
+                    "state": row["outcome"], "progress": {}, "result": None, "error": row["error"], "traceback": None,
                     "enqueued_at": row["enqueued_at"], "started_at": row["started_at"],
                     "ended_at": row["ended_at"], "duration_s": row["duration_s"], "worker": None,
                     "expired": True}
@@ -120,7 +125,8 @@ class JobService:
         if job.started_at:
             end = job.ended_at if state in TERMINAL_STATES and job.ended_at else None
             duration = ((end.timestamp() if end else time.time()) - job.started_at.timestamp())
-        return {"id": job.id, "name": job.description, "queue": job.origin, "state": state,
+        return {"id": job.id, "name": job.description, "repo": meta.get("repo"), "queue": job.origin,
+                "state": state,
                 "progress": {k: meta[k] for k in _PROGRESS_KEYS if k in meta},
                 "result": result, "error": error, "traceback": traceback,
                 "enqueued_at": _iso(job.enqueued_at), "started_at": _iso(job.started_at),
@@ -172,7 +178,7 @@ class JobService:
             if job is not None:
                 out.append(self._describe(job))
             else:
-                out.append({"id": row["job_id"], "name": row["name"], "queue": row["queue"],
+                out.append({"id": row["job_id"], "name": row["name"], "repo": row["repo"], "queue": row["queue"],
                             "state": row["outcome"], "progress": {}, "error": row["error"],
                             "enqueued_at": row["enqueued_at"], "started_at": row["started_at"],
                             "ended_at": row["ended_at"], "duration_s": row["duration_s"],
@@ -180,6 +186,12 @@ class JobService:
         return out
 
     # --- questions ----------------------------------------------------------
+    def open_conversation(self, repo: str, question: str, conversation: str | None) -> str | None:
+        """``"new"``: a new conversation for this question; an id: that one, checked; None: none (jobs/qa.py)."""
+        from .qa import open_conversation
+
+        return open_conversation(self.home, repo, question, conversation)
+
     def ask(self, repo: str, question: str, k: int = 8, conversation_id: str | None = None) -> tuple[str, str]:
         """Enqueue qa.retrieval and qa.generate_answer (which depends on it); return both ids."""
         retrieval = self.enqueue(RETRIEVAL, repo, question, k, conversation_id)

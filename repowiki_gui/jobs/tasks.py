@@ -11,7 +11,7 @@ from pathlib import Path
 
 from rq import get_current_job
 
-from ..core.datadir import app_db, lancedb_dir, run_dir, tmp_dir, wiki_dir
+from ..core.datadir import app_db, lancedb_dir, index_lock, tmp_dir, wiki_dir
 from ..core.errors import UserError
 from ..core.fsutil import file_lock
 from ..settings import Settings, default_home
@@ -90,7 +90,7 @@ def process_files(root: str, paths: list[str], batch_size: int = 10) -> dict:
 
 def _repo_lock(home: Path, repo: str):
     """One writer per repository: a second index job of the same repo waits for the first."""
-    return file_lock(run_dir(home) / f"index-{repo}.lock")
+    return file_lock(index_lock(home, repo))
 
 
 def index_zip(zip_path: str, name: str | None = None) -> dict:

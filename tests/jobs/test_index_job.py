@@ -64,3 +64,17 @@ def test_index_of_a_missing_file_fails_before_anything_starts(home, tmp_path):
     result = run_cli("index", str(tmp_path / "nope.zip"), home=home)
     assert result.returncode == 1
     assert result.stderr.strip() == f"repowiki: The file {tmp_path / 'nope.zip'} does not exist or is not a file."
+
+
+def test_remove_deletes_a_repository_and_a_second_remove_says_it_is_gone(home, tmp_path):
+    zip_path = make_zip(tmp_path / "demo.zip", {"src/store.py": APP})
+    assert run_cli("index", str(zip_path), home=home, timeout=300).returncode == 0
+    removed = run_cli("remove", "demo", home=home)
+    assert removed.returncode == 0 and removed.stdout.strip() == "removed demo", removed.stderr
+    assert json.loads(run_cli("repos", "--json", home=home).stdout) == []
+    again = run_cli("remove", "demo", home=home)
+    assert again.returncode == 1
+    assert again.stderr.strip() == "repowiki: There is no indexed repository named 'demo'; see `repowiki repos`."
+    # and it can be indexed again from scratch
+    assert run_cli("index", str(zip_path), home=home, timeout=300).returncode == 0
+    assert json.loads(run_cli("repos", "--json", home=home).stdout)[0]["name"] == "demo"

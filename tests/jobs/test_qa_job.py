@@ -103,6 +103,20 @@ def test_unknown_repository_is_one_clear_error(services, service):
         service.follow_answer(a, r, lambda t: None)
 
 
+def test_a_conversation_is_opened_only_for_a_known_repository_and_an_existing_id(indexed):
+    service = indexed
+    conversations = Conversations(service.home / "app.sqlite")
+    with pytest.raises(UserError, match="There is no indexed repository named 'nope'"):
+        service.open_conversation("nope", "anything?", "new")
+    assert conversations.list("nope") == []
+    with pytest.raises(UserError):
+        service.open_conversation("shop", "anything?", "no-such-conversation")
+    assert service.open_conversation("shop", "anything?", None) is None
+    conv = service.open_conversation("shop", "how is the webhook signature verified?", "new")
+    assert [c["id"] for c in conversations.list("shop")] == [conv]
+    assert service.open_conversation("shop", "and then?", conv) == conv
+
+
 def test_cli_search_and_ask_print_the_contract_json(home, tmp_path):
     zip_path = tmp_path / "shop.zip"
     with zipfile.ZipFile(zip_path, "w") as zf:
