@@ -274,19 +274,11 @@ def test_generate_wiki_from_the_repository_list(qtbot, bridge, qsettings, placeh
 
 
 # --- the bridge's wiki slots (called in this thread: no services needed) ------------------------
-class FakeHistory:
-    def __init__(self):
-        self.rows = []
-
-    def recent(self, limit):
-        return self.rows
-
-
 class FakeService:
-    """What ServiceBridge needs of JobService for the wiki: enqueue and the job list."""
+    """What ServiceBridge needs of JobService for the wiki: enqueue and the job list (each job names its repo)."""
 
     def __init__(self):
-        self.enqueued, self.rows, self.history = [], [], FakeHistory()
+        self.enqueued, self.rows = [], []
 
     def enqueue(self, name, *args):
         self.enqueued.append((name, *args))
@@ -346,10 +338,8 @@ def test_bridge_says_wiki_changed_when_a_wiki_job_ends(bare_bridge):
 
     changed, jobs = record(bare_bridge.wikiChanged), record(bare_bridge.jobsChanged)
     service = bare_bridge.service
-    service.history.rows = [{"job_id": "w1", "args": '"demo", ["overview"], null'},
-                            {"job_id": "w0", "args": '"old", ["overview"], null'}]
-    service.rows = [{"id": "w1", "name": WIKI_TASK, "state": "queued"},
-                    {"id": "w0", "name": WIKI_TASK, "state": "finished"}]   # ended before we looked
+    service.rows = [{"id": "w1", "name": WIKI_TASK, "repo": "demo", "state": "queued"},
+                    {"id": "w0", "name": WIKI_TASK, "repo": "old", "state": "finished"}]   # ended before we looked
     bare_bridge._poll_jobs()
     assert jobs[-1][0][0]["repo"] == "demo" and changed == []
     service.rows[0]["state"] = "started"

@@ -24,19 +24,20 @@ from __future__ import annotations
 
 import json
 import logging
-import posixpath
-import shutil
 import threading
 from pathlib import Path
 
 import redis
-from PySide6.QtCore import QMetaObject, QObject, Qt, QThread, QTimer, Signal, Slot
+from PySide6.QtCore import QMetaObject, QObject, Qt, QThread, QTimer, Slot
 
-from ..core.datadir import app_db, lancedb_dir, wiki_dir
-from .pyside_fixes import emit
-from ..core.errors import RepoWikiError
-from ..jobs.names import GENERATE_WIKI as WIKI_TASK, INDEX_ZIP as INDEX_TASK, TERMINAL_STATES as TERMINAL
-from ..settings import Settings
+from ...core.errors import RepoWikiError
+from ...jobs.names import GENERATE_WIKI, INDEX_ZIP, TERMINAL_STATES
+from ...settings import Settings
+from ..pyside_fixes import emit
+from .questions import QuestionRequests
+from .repos import RepoRequests
+from .signals import BridgeSignals
+from .wiki import WikiRequests
 
 log = logging.getLogger(__name__)
 
@@ -47,58 +48,9 @@ REQUESTS = frozenset({"start", "indexZip", "removeRepo", "reindexRepo", "cancelJ
                       "generateWiki", "exportWiki", "loadWiki", "loadWikiPage"})
 
 
-def repo_of_index_args(args: str) -> str | None:
-    """The repository an ``indexing.index_zip`` history row is about (its args summary)."""
-    from ..core.repositories import default_repo_name
+class ServiceBridge(RepoRequests, QuestionRequests, WikiRequests, BridgeSignals):
+    """Dispatch, the services' lifecycle and the polls; each kind of request lives in its own module."""
 
-    try:
-        values = json.loads(f"[{args}]")
-    except (json.JSONDecodeError, TypeError):
-        return None  # a summary cut short: the UI shows the job without a repository
-    if len(values) >= 2 and isinstance(values[1], str) and values[1]:
-        return values[1]
-    if values and isinstance(values[0], str):
-        return default_repo_name(Path(values[0]))
-    return None
-
-
-def repo_of_wiki_args(args: str) -> str | None:
-    """The repository a ``specs_v2.generate_specs_with_index`` history row is about (its first argument)."""
-    try:
-        values = json.loads(f"[{args}]")
-    except (json.JSONDecodeError, TypeError):
-        return None
-    return values[0] if values and isinstance(values[0], str) and values[0] else None
-
-
-class BridgeSignals(QObject):
-    """What the window hears from the services (ServiceBridge), and what a test stand-in must offer too."""
-
-    servicesReady = Signal(dict)
-    servicesFailed = Signal(str)
-    modelProgress = Signal(int, int, str)      # (bytes done, bytes in all, what): assembling the bundled model
-    statusChanged = Signal(dict)
-    jobsChanged = Signal(list)
-    reposChanged = Signal(list)
-    errorOccurred = Signal(str)
-    answerStarted = Signal(str, str)
-    answerToken = Signal(str, str)
-    answerSources = Signal(str, list)          # (answer job, references in the prompt): before the answer
-    answerReading = Signal(str, int, int)      # (answer job, prompt tokens read, of): the wait for the answer
-    answerDone = Signal(str, dict)
-    answerFailed = Signal(str, str)
-    conversationsChanged = Signal(str, list)
-    conversationLoaded = Signal(str, list)
-    sourceLoaded = Signal(str, str, str)
-    sourceFailed = Signal(str, str, str)       # (repo, path, why): shown in the source view itself
-    wikiLoaded = Signal(str, dict)             # (repo, manifest of wiki.json; {} when there is no wiki)
-    wikiPageLoaded = Signal(str, str, str)     # (repo, docs page, HTML rendered in the bridge thread)
-    wikiPageFailed = Signal(str, str, str)     # (repo, docs page, why)
-    wikiChanged = Signal(str)                  # a wiki job of that repository ended: reload its wiki
-    request = Signal(str, object)   # (slot name, args tuple): see the module docstring
-
-
-class ServiceBridge(BridgeSignals):
     def __init__(self, home: Path, redis_url: str | None = None, settings: Settings | None = None,
                  parent: QObject | None = None):
         super().__init__(parent)
@@ -138,11 +90,18 @@ class ServiceBridge(BridgeSignals):
             emit(self.errorOccurred, f"The job service cannot be reached: {exc}")
         return None
 
+    def _when_ready(self, func) -> None:
+        """Run a request that needs the services, or say they are not running."""
+        if self.service is None:
+            emit(self.errorOccurred, "The background services are not running.")
+            return
+        self._guard(func)
+
     # --- lifecycle ------------------------------------------------------------
     @Slot()
     def start(self) -> None:
-        from ..jobs.manager import ServiceManager
-        from ..jobs.service import JobService
+        from ...jobs.manager import ServiceManager
+        from ...jobs.service import JobService
 
         if self.manager is not None:
             return
@@ -173,8 +132,7 @@ class ServiceBridge(BridgeSignals):
         A missing or damaged part is reported and the services start anyway:
         search and indexing work without the model.
         """
-        from ..core.model_catalog import resolve
-        from ..settings import Settings
+        from ...core.model_catalog import resolve
 
         try:
             settings = self.settings or Settings.load(self.home)
@@ -244,29 +202,27 @@ class ServiceBridge(BridgeSignals):
             return
         try:
             rows = self.service.jobs(50)
-            args = {r["job_id"]: r["args"] for r in self.service.history.recent(50)}
         except (redis.RedisError, OSError) as exc:
             log.warning("jobs poll failed: %s", exc)
             return
         ended = False
         active: dict[str, str] = {}
         wikis_ended: list[str] = []
-        for row in rows:
-            if row["name"] == WIKI_TASK:
-                row["repo"] = repo_of_wiki_args(args.get(row["id"]) or "")
+        for row in rows:  # each job names its repository (the service records it at submission)
+            if row["name"] == GENERATE_WIKI:
                 before = self._wiki_states.get(row["id"])
-                if row["state"] in TERMINAL and before is not None and before not in TERMINAL and row["repo"]:
+                if row["state"] in TERMINAL_STATES and before is not None and before not in TERMINAL_STATES \
+                        and row["repo"]:
                     wikis_ended.append(row["repo"])
                 self._wiki_states[row["id"]] = row["state"]
                 continue
-            if row["name"] != INDEX_TASK:
+            if row["name"] != INDEX_ZIP:
                 continue
-            row["repo"] = repo_of_index_args(args.get(row["id"]) or "")
             before = self._index_states.get(row["id"])
-            if row["state"] in TERMINAL and before is not None and before not in TERMINAL:
+            if row["state"] in TERMINAL_STATES and before is not None and before not in TERMINAL_STATES:
                 ended = True
             self._index_states[row["id"]] = row["state"]
-            if row["repo"] and row["state"] not in TERMINAL:
+            if row["repo"] and row["state"] not in TERMINAL_STATES:
                 active.setdefault(row["repo"], row["state"])
         self._active_index = active
         emit(self.jobsChanged, rows)
@@ -274,68 +230,6 @@ class ServiceBridge(BridgeSignals):
             self._emit_repos()
         for repo in dict.fromkeys(wikis_ended):
             emit(self.wikiChanged, repo)
-
-    def _emit_repos(self) -> None:
-        from ..core.repositories import RepoRegistry
-
-        repos = [r.to_dict() for r in RepoRegistry(app_db(self.home)).all()]
-        emit(self.reposChanged, repos)
-
-    # --- repositories -----------------------------------------------------------
-    @Slot(str, str)
-    def indexZip(self, path: str, name: str) -> None:
-        from ..core.repositories import check_repo_name
-
-        def run():
-            self.service.enqueue(INDEX_TASK, str(Path(path).resolve()), check_repo_name(name))
-            self._poll_jobs()
-        self._when_ready(run)
-
-    @Slot(str)
-    def reindexRepo(self, name: str) -> None:
-        from ..core.errors import UserError
-        from ..core.repositories import RepoRegistry
-
-        def run():
-            repo = RepoRegistry(app_db(self.home)).get(name)
-            if repo is None:
-                raise UserError(f"There is no repository named {name}.")
-            if not Path(repo.zip_path).is_file():
-                raise UserError(f"The ZIP {repo.zip_path} of {name} is gone; drop it again to re-index.")
-            self.service.enqueue(INDEX_TASK, repo.zip_path, name)
-            self._poll_jobs()
-        self._when_ready(run)
-
-    @Slot(str)
-    def removeRepo(self, name: str) -> None:
-        from ..core.errors import UserError
-        from ..core.repositories import RepoRegistry
-        from ..core.sections import SectionStore
-
-        def run():
-            if name in self._active_index:
-                raise UserError(f"{name} is being indexed; cancel that job before removing it.")
-            store = self._chunk_store()
-            store.drop_repo(name)
-            SectionStore(lancedb_dir(self.home), store.dim).drop_repo(name)
-            shutil.rmtree(wiki_dir(self.home, name), ignore_errors=True)
-            RepoRegistry(app_db(self.home)).remove(name)
-            self._emit_repos()
-        self._when_ready(run)
-
-    def _chunk_store(self):
-        from ..core.embedder import DIM
-        from ..core.store import ChunkStore
-
-        if self._store is None:
-            self._store = ChunkStore(lancedb_dir(self.home), DIM)
-        return self._store
-
-    def _when_ready(self, func) -> None:
-        if self.service is None:
-            emit(self.errorOccurred, "The background services are not running.")
-            return
-        self._guard(func)
 
     # --- jobs ---------------------------------------------------------------------
     @Slot(str)
@@ -346,127 +240,3 @@ class ServiceBridge(BridgeSignals):
     def retryJob(self, job_id: str) -> None:
         self._when_ready(lambda: (self.service.requeue(job_id), self._poll_jobs()))
 
-    # --- questions ------------------------------------------------------------------
-    @Slot(str, str, str, str)
-    def ask(self, request_id: str, repo: str, question: str, conversation_id: str) -> None:
-        from ..core.conversations import Conversations
-
-        if self.service is None:
-            emit(self.answerFailed, request_id, "The background services are not running.")
-            return
-        try:
-            conversations = Conversations(app_db(self.home))
-            conv_id = conversation_id or conversations.create(repo, question)
-            retrieval_id, answer_id = self.service.ask(repo, question, self.manager.settings.retrieval_k, conv_id)
-        except RepoWikiError as exc:
-            emit(self.answerFailed, request_id, str(exc))
-            return
-        except redis.RedisError as exc:
-            emit(self.answerFailed, request_id, f"The job service cannot be reached: {exc}")
-            return
-        emit(self.answerStarted, request_id, answer_id)
-        if not conversation_id:
-            emit(self.conversationsChanged, repo, conversations.list(repo))
-        thread = threading.Thread(target=self._follow, args=(answer_id, retrieval_id, repo, conv_id),
-                                  name=f"answer-{answer_id[:8]}", daemon=True)
-        self._followers[answer_id] = thread
-        thread.start()
-
-    def _follow(self, answer_id: str, retrieval_id: str, repo: str, conv_id: str) -> None:
-        """Runs in its own thread: signals are thread-safe and queued to the receivers."""
-        from ..core.conversations import Conversations
-
-        service = self.service
-        try:
-            done = service.follow_answer(
-                answer_id, retrieval_id, lambda text: emit(self.answerToken, answer_id, text),
-                on_sources=lambda refs: emit(self.answerSources, answer_id, refs),
-                on_reading=lambda done, total: emit(self.answerReading, answer_id, done, total))
-            emit(self.answerDone, answer_id, {"answer": done.get("answer", ""),
-                                             "references": done.get("references", []),
-                                             "stopped": bool(done.get("stopped")), "conversation": conv_id})
-            emit(self.conversationsChanged, repo, Conversations(app_db(self.home)).list(repo))
-        except RepoWikiError as exc:
-            emit(self.answerFailed, answer_id, str(exc))
-        except (redis.RedisError, OSError) as exc:
-            message = "Stopped: the services were shut down." if self._stopping.is_set() else str(exc)
-            emit(self.answerFailed, answer_id, message)
-        finally:
-            self._followers.pop(answer_id, None)
-
-    @Slot(str)
-    def stopAnswer(self, answer_id: str) -> None:
-        self._when_ready(lambda: self.service.cancel(answer_id))
-
-    @Slot(str)
-    def listConversations(self, repo: str) -> None:
-        from ..core.conversations import Conversations
-
-        self._guard(lambda: emit(self.conversationsChanged, repo, Conversations(app_db(self.home)).list(repo)))
-
-    @Slot(str)
-    def loadConversation(self, conversation_id: str) -> None:
-        from ..core.conversations import Conversations
-
-        def run():
-            conversations = Conversations(app_db(self.home))
-            conversations.get(conversation_id)   # a clear error for an unknown id
-            emit(self.conversationLoaded, conversation_id, conversations.turns(conversation_id))
-        self._guard(run)
-
-    @Slot(str, str)
-    def readSource(self, repo: str, path: str) -> None:
-        def run():
-            text = self._chunk_store().file_text(repo, path)
-            if text is None:
-                emit(self.sourceFailed, repo, path, f"{path} is not in the index of {repo}.")
-                return
-            emit(self.sourceLoaded, repo, path, text)
-        self._guard(run)
-
-    # --- wiki -------------------------------------------------------------------------
-    @Slot(str, list)
-    def generateWiki(self, repo: str, spec_ids: list) -> None:
-        """Queue the wiki job for ``repo`` with these spec types (all of them when empty)."""
-        from ..core.wiki_files import SPEC_TYPES
-
-        def run():
-            self.service.enqueue(WIKI_TASK, repo, list(spec_ids) or list(SPEC_TYPES), None)
-            self._poll_jobs()
-        self._when_ready(run)
-
-    @Slot(str, str)
-    def exportWiki(self, repo: str, out_dir: str) -> None:
-        """Queue the wiki job with the spec types of the wiki on disk (all when none) and an export folder."""
-        from ..core.wiki_files import SPEC_TYPES, load_manifest
-
-        def run():
-            specs = (load_manifest(wiki_dir(self.home, repo)) or {}).get("specs") or list(SPEC_TYPES)
-            self.service.enqueue(WIKI_TASK, repo, list(specs), str(Path(out_dir).resolve()))
-            self._poll_jobs()
-        self._when_ready(run)
-
-    @Slot(str)
-    def loadWiki(self, repo: str) -> None:
-        from ..core.wiki_files import load_manifest
-
-        manifest = load_manifest(wiki_dir(self.home, repo))
-        emit(self.wikiLoaded, repo, manifest if isinstance(manifest, dict) else {})
-
-    @Slot(str, str)
-    def loadWikiPage(self, repo: str, page: str) -> None:
-        """Read and render one docs page here, so a big page never stalls the window."""
-        from ..core.wiki_files import DOCS
-        from .markdown_html import render_markdown
-
-        clean = posixpath.normpath(page)
-        docs = wiki_dir(self.home, repo) / DOCS
-        if clean.startswith(("..", "/")) or not clean.endswith(".md"):
-            emit(self.wikiPageFailed, repo, page, f"{page} is not a page of the wiki of {repo}.")
-            return
-        try:
-            text = (docs / clean).read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            emit(self.wikiPageFailed, repo, page, f"{page} is not in the wiki of {repo}; generate the wiki again.")
-            return
-        emit(self.wikiPageLoaded, repo, page, render_markdown(text))

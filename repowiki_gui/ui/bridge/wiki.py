@@ -1,0 +1,61 @@
+"""The bridge's requests about the wiki: generate, export, load the manifest and render a page."""
+from __future__ import annotations
+
+import posixpath
+from pathlib import Path
+
+from PySide6.QtCore import Slot
+
+from ...core.datadir import wiki_dir
+from ...jobs.names import GENERATE_WIKI
+from ..pyside_fixes import emit
+
+
+class WikiRequests:
+    """Mixed into ServiceBridge: page rendering happens here, in the bridge thread, never in the window's."""
+
+    @Slot(str, list)
+    def generateWiki(self, repo: str, spec_ids: list) -> None:
+        """Queue the wiki job for ``repo`` with these spec types (all of them when empty)."""
+        from ...core.wiki_files import SPEC_TYPES
+
+        def run():
+            self.service.enqueue(GENERATE_WIKI, repo, list(spec_ids) or list(SPEC_TYPES), None)
+            self._poll_jobs()
+        self._when_ready(run)
+
+    @Slot(str, str)
+    def exportWiki(self, repo: str, out_dir: str) -> None:
+        """Queue the wiki job with the spec types of the wiki on disk (all when none) and an export folder."""
+        from ...core.wiki_files import SPEC_TYPES, load_manifest
+
+        def run():
+            specs = (load_manifest(wiki_dir(self.home, repo)) or {}).get("specs") or list(SPEC_TYPES)
+            self.service.enqueue(GENERATE_WIKI, repo, list(specs), str(Path(out_dir).resolve()))
+            self._poll_jobs()
+        self._when_ready(run)
+
+    @Slot(str)
+    def loadWiki(self, repo: str) -> None:
+        from ...core.wiki_files import load_manifest
+
+        manifest = load_manifest(wiki_dir(self.home, repo))
+        emit(self.wikiLoaded, repo, manifest if isinstance(manifest, dict) else {})
+
+    @Slot(str, str)
+    def loadWikiPage(self, repo: str, page: str) -> None:
+        """Read and render one docs page here, so a big page never stalls the window."""
+        from ...core.wiki_files import DOCS
+        from ..markdown_html import render_markdown
+
+        clean = posixpath.normpath(page)
+        docs = wiki_dir(self.home, repo) / DOCS
+        if clean.startswith(("..", "/")) or not clean.endswith(".md"):
+            emit(self.wikiPageFailed, repo, page, f"{page} is not a page of the wiki of {repo}.")
+            return
+        try:
+            text = (docs / clean).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            emit(self.wikiPageFailed, repo, page, f"{page} is not in the wiki of {repo}; generate the wiki again.")
+            return
+        emit(self.wikiPageLoaded, repo, page, render_markdown(text))
