@@ -32,8 +32,8 @@ import redis
 
 from repowiki_gui.core.embedder import FakeEmbedder
 from repowiki_gui.core.errors import ArchiveError
-from repowiki_gui.core.files import IngestLimits
 from repowiki_gui.core.indexer import index_zip
+from repowiki_gui.core.ingest.files import IngestLimits
 from repowiki_gui.core.repositories import RepoRegistry
 from repowiki_gui.core.store import ChunkStore
 from repowiki_gui.jobs.redis_server import RedisServer

@@ -29,8 +29,8 @@ sys.path.insert(0, str(BENCH_DIR))
 sys.path.insert(0, str(BENCH_DIR.parent))
 
 from repowiki_gui.core.embedder import OnnxEmbedder  # noqa: E402
-from repowiki_gui.core.files import IngestLimits  # noqa: E402
 from repowiki_gui.core.indexer import index_zip  # noqa: E402
+from repowiki_gui.core.ingest.files import IngestLimits  # noqa: E402
 from repowiki_gui.core.repositories import RepoRegistry  # noqa: E402
 from repowiki_gui.core.store import ChunkStore  # noqa: E402
 

@@ -27,7 +27,7 @@ from repowiki_gui.core.analysis_graph import ImportGraph, build_graph, import_gr
 from repowiki_gui.core.analysis_imports import ImportResolver
 from repowiki_gui.core.analysis_readme import ReadmeDigest, find_readme, readme_digest
 from repowiki_gui.core.analysis_units import ModuleUnit, module_units, unit_of
-from repowiki_gui.core.files import detect_language
+from repowiki_gui.core.ingest.files import detect_language
 from repowiki_gui.core.progress import NullProgress, Progress
 
 __all__ = ["LanguageStat", "EntryPoint", "Dependency", "ApiItem", "ModuleUnit", "ImportGraph",

@@ -9,7 +9,7 @@ import posixpath
 import re
 
 from repowiki_gui.core.code_symbols import CODE_LANGUAGES
-from repowiki_gui.core.files import detect_language
+from repowiki_gui.core.ingest.files import detect_language
 
 # Folders whose code shows how to use or check the project rather than being it.
 NON_API_DIRS = frozenset({"tests", "test", "testing", "__tests__", "examples", "example", "docs"})

@@ -20,7 +20,7 @@ import numpy as np
 from .chunking import Chunk, chunk_file
 from .embedder import Embedder
 from .errors import DiskFullError, is_disk_full
-from .files import IngestLimits, ingest_zip
+from .ingest.files import IngestLimits, ingest_zip
 from .progress import NullProgress, Progress
 from .repositories import RepoRegistry, Repository, check_repo_name
 from .store import ChunkStore

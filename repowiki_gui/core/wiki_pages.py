@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from .analysis import RepoFacts, import_graph_mermaid
 from .analysis_readme import readme_headings
-from .files import detect_language
+from .ingest.files import detect_language
 from .wiki_files import SPEC_TYPES, relative_link, source_anchor, source_page
 
 API_ITEMS_MAX = 400         # an API page past this is a phone book; the rest is in the module pages

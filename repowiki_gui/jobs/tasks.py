@@ -117,7 +117,7 @@ def index_zip(zip_path: str, name: str | None = None) -> dict:
 
 
 def _limits(settings: Settings):
-    from ..core.files import IngestLimits
+    from ..core.ingest.files import IngestLimits
 
     return IngestLimits(max_zip_members=settings.max_zip_members,
                         max_uncompressed_bytes=settings.max_uncompressed_bytes,

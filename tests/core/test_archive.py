@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from repowiki_gui.core.archive import ReadBudget, normalise_name, open_zip, read_member, validate
 from repowiki_gui.core.errors import ArchiveError, UserError
-from repowiki_gui.core.files import IngestLimits, ingest_zip
+from repowiki_gui.core.ingest.archive import ReadBudget, normalise_name, open_zip, read_member, validate
+from repowiki_gui.core.ingest.files import IngestLimits, ingest_zip
 
 from disk_audit import no_disk_writes  # noqa: E402  (nothing may be written: an audit hook sees it)
 
@@ -361,7 +361,7 @@ def test_a_zip64_directory_is_counted_too(tmp_path, monkeypatch, limit, accepted
 
 
 def test_the_directory_walk_counts_what_zipfile_would_parse(tmp_path):
-    from repowiki_gui.core.archive import _count_entries
+    from repowiki_gui.core.ingest.archive import _count_entries
 
     path = make_zip(tmp_path / "repo.zip", [(f"repo/{'d' * 200}/f{i}.py", b"x\n") for i in range(9000)])
     with open(path, "rb") as fp:  # a directory larger than one 1 MiB read

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from repowiki_gui.core.errors import ArchiveError, JobCancelled
-from repowiki_gui.core.files import (IngestLimits, Ingested, decode_text, detect_language,
-                                     ingest_zip, looks_minified)
+from repowiki_gui.core.ingest.files import (IngestLimits, Ingested, decode_text, detect_language,
+                                            ingest_zip, looks_minified)
 
 from disk_audit import no_disk_writes  # noqa: E402
 from progress_recorder import Recorder  # noqa: E402
@@ -136,7 +136,7 @@ def test_oversized_files_are_skipped_before_reading(tmp_path):
 
 
 def test_an_oversized_file_is_never_read(tmp_path, monkeypatch):
-    import repowiki_gui.core.files as files
+    import repowiki_gui.core.ingest.files as files
 
     read = []
     real = files.read_member

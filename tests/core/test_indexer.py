@@ -7,8 +7,8 @@ import pytest
 
 from repowiki_gui.core.embedder import FakeEmbedder
 from repowiki_gui.core.errors import ArchiveError, JobCancelled
-from repowiki_gui.core.files import IngestLimits
 from repowiki_gui.core.indexer import index_zip
+from repowiki_gui.core.ingest.files import IngestLimits
 from repowiki_gui.core.progress import NullProgress
 from repowiki_gui.core.repositories import RepoRegistry
 from repowiki_gui.core.store import ChunkStore

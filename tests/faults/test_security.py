@@ -82,8 +82,8 @@ def indexed_markup(tmp_path):
     import zipfile
 
     from repowiki_gui.core.embedder import FakeEmbedder
-    from repowiki_gui.core.files import IngestLimits
     from repowiki_gui.core.indexer import index_zip
+    from repowiki_gui.core.ingest.files import IngestLimits
     from repowiki_gui.core.repositories import RepoRegistry
     from repowiki_gui.core.store import ChunkStore
 

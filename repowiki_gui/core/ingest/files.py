@@ -36,9 +36,9 @@ from pathlib import Path
 
 import pathspec
 
+from ..errors import ArchiveError
+from ..progress import NullProgress, Progress
 from .archive import MACOS_METADATA_DIR, Member, ReadBudget, open_zip, read_member, validate
-from .errors import ArchiveError
-from .progress import NullProgress, Progress
 
 _CHECK_EVERY = 256
 _SNIFF_BYTES = 8192

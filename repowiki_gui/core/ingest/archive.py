@@ -30,8 +30,8 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import ArchiveError
-from .progress import NullProgress, Progress
+from ..errors import ArchiveError
+from ..progress import NullProgress, Progress
 
 try:  # zipfile reads LZMA members only when Python was built with lzma
     import lzma
