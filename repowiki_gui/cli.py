@@ -115,7 +115,7 @@ def _prepare_model(settings: Settings) -> None:
     On a terminal one line counts up in place; otherwise (a log, a pipe) a line
     when assembly starts and one when it ends, so stderr stays readable.
     """
-    from .core.model_catalog import resolve
+    from .core.models.catalog import resolve
 
     tty = sys.stderr.isatty()
     shown = [-1]
@@ -255,7 +255,7 @@ def cmd_wiki(args) -> int:
 
 
 def cmd_models(args) -> int:
-    from .core.model_catalog import BUNDLED
+    from .core.models.catalog import BUNDLED
 
     settings = Settings.load(_home(args))
     chosen = "" if settings.llm_model_path else settings.llm_model

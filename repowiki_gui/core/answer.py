@@ -17,7 +17,7 @@ from typing import Callable
 
 from .errors import UserError
 from .fitting import largest_fitting
-from .llm import Generator
+from .models.llm import Generator
 
 NO_CONTEXT_ANSWER = ("I could not find anything in this repository's index about that, "
                      "so I can't answer from the code.")

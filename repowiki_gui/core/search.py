@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .embedder import Embedder
+from .models.embedder import Embedder
 from .sections import SectionStore
 from .store import ChunkStore, sql_str
 from .terms import expand_identifiers, split_identifier

@@ -23,11 +23,11 @@ import numpy as np
 
 from .analysis import analyse
 from .answer import Reference
-from .embedder import Embedder
 from .errors import JobCancelled, SoftTimeLimitExceeded, UserError
 from .fitting import largest_fitting
 from .fsutil import atomic_write_text
-from .llm import Generator
+from .models.embedder import Embedder
+from .models.llm import Generator
 from .progress import NullProgress, Progress
 from .search import search
 from .sections import SectionRow, SectionStore

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from .answer import NOT_AN_OPENING, Reference, StopScanner, clean_citations, render_reference, trim_reference
-from .llm import Generator
+from .models.llm import Generator
 from .wiki_check import CheckStats, Vocabulary, check_spans
 
 # Bump when the prompt or the cleaning changes: cached prose of an older version is not reused.

@@ -126,7 +126,7 @@ def _limits(settings: Settings):
 
 
 def _embedder(settings: Settings):
-    from ..core.embedder import OnnxEmbedder
+    from ..core.models.embedder import OnnxEmbedder
 
     # Bulk workers fork a process per job, so the model loads here, once per job.
     return OnnxEmbedder(threads=settings.embed_threads, batch_size=settings.embed_batch_size,

@@ -173,7 +173,7 @@ class ServiceBridge(BridgeSignals):
         A missing or damaged part is reported and the services start anyway:
         search and indexing work without the model.
         """
-        from ..core.model_catalog import resolve
+        from ..core.models.catalog import resolve
         from ..settings import Settings
 
         try:
@@ -324,7 +324,7 @@ class ServiceBridge(BridgeSignals):
         self._when_ready(run)
 
     def _chunk_store(self):
-        from ..core.embedder import DIM
+        from ..core.models.embedder import DIM
         from ..core.store import ChunkStore
 
         if self._store is None:

@@ -10,7 +10,7 @@ from repowiki_gui.core.answer import (ANSWER_FLOOR_TOKENS, NO_CONTEXT_ANSWER, SO
                                       Reference, Turn, answer_question, answer_room, build_messages,
                                       clean_citations, focus_reference, question_terms, term_weights)
 from repowiki_gui.core.errors import UserError
-from repowiki_gui.core.llm import FakeGenerator
+from repowiki_gui.core.models.llm import FakeGenerator
 
 
 def ref(path: str, score: float, lines: int = 5, start: int = 1, symbol: str = "func", kind: str = "code",

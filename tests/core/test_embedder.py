@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from repowiki_gui.core.embedder import FakeEmbedder, OnnxEmbedder
+from repowiki_gui.core.models.embedder import FakeEmbedder, OnnxEmbedder
 
 
 @pytest.fixture(scope="module")

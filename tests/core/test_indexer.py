@@ -5,10 +5,10 @@ import zipfile
 import numpy as np
 import pytest
 
-from repowiki_gui.core.embedder import FakeEmbedder
 from repowiki_gui.core.errors import ArchiveError, JobCancelled
 from repowiki_gui.core.indexer import index_zip
 from repowiki_gui.core.ingest.files import IngestLimits
+from repowiki_gui.core.models.embedder import FakeEmbedder
 from repowiki_gui.core.progress import NullProgress
 from repowiki_gui.core.repositories import RepoRegistry
 from repowiki_gui.core.store import ChunkStore

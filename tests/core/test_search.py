@@ -3,9 +3,9 @@ import zipfile
 
 import pytest
 
-from repowiki_gui.core.embedder import FakeEmbedder, OnnxEmbedder
 from repowiki_gui.core.indexer import index_zip
 from repowiki_gui.core.ingest.files import IngestLimits
+from repowiki_gui.core.models.embedder import FakeEmbedder, OnnxEmbedder
 from repowiki_gui.core.repositories import RepoRegistry
 from repowiki_gui.core.search import search
 from repowiki_gui.core.store import ChunkStore

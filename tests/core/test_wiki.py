@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from repowiki_gui.core.embedder import FakeEmbedder
 from repowiki_gui.core.errors import JobCancelled
 from repowiki_gui.core.indexer import index_zip
 from repowiki_gui.core.ingest.files import IngestLimits
-from repowiki_gui.core.llm import FakeGenerator
+from repowiki_gui.core.models.embedder import FakeEmbedder
+from repowiki_gui.core.models.llm import FakeGenerator
 from repowiki_gui.core.repositories import RepoRegistry
 from repowiki_gui.core.search import search
 from repowiki_gui.core.sections import SectionStore

@@ -29,10 +29,10 @@ from hostile_zips import (
 )
 from sample_repos import SHOP_FILES
 
-from repowiki_gui.core.embedder import OnnxEmbedder
 from repowiki_gui.core.errors import ArchiveError, UserError
 from repowiki_gui.core.indexer import index_zip
 from repowiki_gui.core.ingest.files import IngestLimits
+from repowiki_gui.core.models.embedder import OnnxEmbedder
 from repowiki_gui.core.repositories import RepoRegistry
 from repowiki_gui.core.search import search
 from repowiki_gui.core.store import ChunkStore

@@ -15,7 +15,7 @@ from typing import Protocol
 
 import numpy as np
 
-from .errors import RepoWikiError
+from ..errors import RepoWikiError
 
 MODEL_ID = "all-MiniLM-L6-v2"
 DIM = 384

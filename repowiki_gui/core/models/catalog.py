@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from .errors import JobCancelled, RepoWikiError, UserError
+from ..errors import JobCancelled, RepoWikiError, UserError
 
 DEFAULT_MODEL = "qwen2.5-coder-0.5b"
 MODELS_DIR_ENV = "REPOWIKI_MODELS_DIR"

@@ -17,8 +17,8 @@ import threading
 from pathlib import Path
 from typing import Callable, Iterator, Protocol
 
-from .errors import RepoWikiError, UserError
-from .model_catalog import module_dir
+from ..errors import RepoWikiError, UserError
+from .catalog import module_dir
 
 DEFAULT_MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
