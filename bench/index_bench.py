@@ -22,7 +22,7 @@ import time
 import zipfile
 from pathlib import Path
 
-from repowiki_gui.core.chunking import chunk_file
+from repowiki_gui.core.index.chunking import chunk_file
 from repowiki_gui.core.ingest.files import IngestLimits, ingest_zip
 from repowiki_gui.core.models.embedder import OnnxEmbedder
 from repowiki_gui.jobs.manager import ServiceManager

@@ -33,11 +33,11 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from repowiki_gui.core.answer import SYSTEM_PROMPT, Reference, build_messages
-from repowiki_gui.core.chunking import Chunk
+from repowiki_gui.core.index.chunking import Chunk
+from repowiki_gui.core.index.store import ChunkStore
 from repowiki_gui.core.models.embedder import OnnxEmbedder
 from repowiki_gui.core.models.llm import LlamaGenerator, load_llama
 from repowiki_gui.core.search import search
-from repowiki_gui.core.store import ChunkStore
 from repowiki_gui.jobs import keys
 from repowiki_gui.jobs.manager import ServiceManager
 from repowiki_gui.jobs.service import JobService

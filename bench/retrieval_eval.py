@@ -28,11 +28,11 @@ BENCH_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH_DIR))
 sys.path.insert(0, str(BENCH_DIR.parent))
 
-from repowiki_gui.core.indexer import index_zip  # noqa: E402
+from repowiki_gui.core.index.indexer import index_zip  # noqa: E402
+from repowiki_gui.core.index.repositories import RepoRegistry  # noqa: E402
+from repowiki_gui.core.index.store import ChunkStore  # noqa: E402
 from repowiki_gui.core.ingest.files import IngestLimits  # noqa: E402
 from repowiki_gui.core.models.embedder import OnnxEmbedder  # noqa: E402
-from repowiki_gui.core.repositories import RepoRegistry  # noqa: E402
-from repowiki_gui.core.store import ChunkStore  # noqa: E402
 
 REPO = "flask"
 MODES = ("vector", "fts", "hybrid")

@@ -194,7 +194,7 @@ def _run_job(args, what: str, task: str, *job_args) -> dict | int:
 
 def cmd_index(args) -> int:
     from .core.errors import UserError
-    from .core.repositories import check_repo_name, default_repo_name
+    from .core.index.repositories import check_repo_name, default_repo_name
 
     zip_path = Path(args.zip).expanduser().resolve()
     if not zip_path.is_file():
@@ -212,7 +212,7 @@ def cmd_index(args) -> int:
 
 
 def cmd_repos(args) -> int:
-    from .core.repositories import RepoRegistry
+    from .core.index.repositories import RepoRegistry
 
     repos = [r.to_dict() for r in RepoRegistry(app_db(_home(args))).all()]
     if args.json:

@@ -1,4 +1,4 @@
-"""The public API of non-Python source files, from tree-sitter definitions (``code_symbols``).
+"""The public API of non-Python source files, from tree-sitter definitions (``index.symbols``).
 
 A definition gives a name and a row range; the signature is the source
 text of its header (up to the body's ``{`` or a ``;``) and the doc is the
@@ -12,7 +12,7 @@ import re
 
 from repowiki_gui.core.analysis_api import ApiItem
 from repowiki_gui.core.analysis_entry import EntryPoint
-from repowiki_gui.core.code_symbols import Definition, _parser, find_definitions
+from repowiki_gui.core.index.symbols import Definition, _parser, find_definitions
 
 MAX_SIGNATURE_CHARS = 160
 _HEADER_ROWS = 12  # a header longer than this is cut at the character limit anyway

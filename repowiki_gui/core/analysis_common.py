@@ -8,7 +8,7 @@ from __future__ import annotations
 import posixpath
 import re
 
-from repowiki_gui.core.code_symbols import CODE_LANGUAGES
+from repowiki_gui.core.index.symbols import CODE_LANGUAGES
 from repowiki_gui.core.ingest.files import detect_language
 
 # Folders whose code shows how to use or check the project rather than being it.

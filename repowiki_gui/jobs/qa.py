@@ -17,10 +17,10 @@ from ..core.answer import Reference, answer_question
 from ..core.conversations import Conversations
 from ..core.datadir import app_db, lancedb_dir
 from ..core.errors import UserError
-from ..core.repositories import RepoRegistry
+from ..core.index.repositories import RepoRegistry
+from ..core.index.sections import SectionStore
+from ..core.index.store import ChunkStore
 from ..core.search import search
-from ..core.sections import SectionStore
-from ..core.store import ChunkStore
 from ..settings import Settings, default_home
 from . import keys, models
 from .progress import JobProgress, cancel_requested

@@ -95,9 +95,9 @@ def _repo_lock(home: Path, repo: str):
 
 def index_zip(zip_path: str, name: str | None = None) -> dict:
     """indexing.index_zip: safe unzip, select files, chunk, embed, write LanceDB + full-text."""
-    from ..core import indexer
-    from ..core.repositories import RepoRegistry, check_repo_name, default_repo_name
-    from ..core.store import ChunkStore
+    from ..core.index import indexer
+    from ..core.index.repositories import RepoRegistry, check_repo_name, default_repo_name
+    from ..core.index.store import ChunkStore
 
     progress = JobProgress.current()
     home = _home()
@@ -139,10 +139,10 @@ def generate_specs_with_index(repo: str, spec_types: list[str] | None = None,
 
     ``repo`` is an indexed repository's name, or the path of a ZIP (indexed under its default name).
     """
-    from ..core import indexer
-    from ..core.repositories import RepoRegistry, check_repo_name, default_repo_name
-    from ..core.sections import SectionStore
-    from ..core.store import ChunkStore
+    from ..core.index import indexer
+    from ..core.index.repositories import RepoRegistry, check_repo_name, default_repo_name
+    from ..core.index.sections import SectionStore
+    from ..core.index.store import ChunkStore
     from ..core.wiki import WikiOptions, export_wiki, generate_wiki
     from ..core.wiki_files import parse_spec_types
     from . import models

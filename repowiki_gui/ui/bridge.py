@@ -49,7 +49,7 @@ REQUESTS = frozenset({"start", "indexZip", "removeRepo", "reindexRepo", "cancelJ
 
 def repo_of_index_args(args: str) -> str | None:
     """The repository an ``indexing.index_zip`` history row is about (its args summary)."""
-    from ..core.repositories import default_repo_name
+    from ..core.index.repositories import default_repo_name
 
     try:
         values = json.loads(f"[{args}]")
@@ -276,7 +276,7 @@ class ServiceBridge(BridgeSignals):
             emit(self.wikiChanged, repo)
 
     def _emit_repos(self) -> None:
-        from ..core.repositories import RepoRegistry
+        from ..core.index.repositories import RepoRegistry
 
         repos = [r.to_dict() for r in RepoRegistry(app_db(self.home)).all()]
         emit(self.reposChanged, repos)
@@ -284,7 +284,7 @@ class ServiceBridge(BridgeSignals):
     # --- repositories -----------------------------------------------------------
     @Slot(str, str)
     def indexZip(self, path: str, name: str) -> None:
-        from ..core.repositories import check_repo_name
+        from ..core.index.repositories import check_repo_name
 
         def run():
             self.service.enqueue(INDEX_TASK, str(Path(path).resolve()), check_repo_name(name))
@@ -294,7 +294,7 @@ class ServiceBridge(BridgeSignals):
     @Slot(str)
     def reindexRepo(self, name: str) -> None:
         from ..core.errors import UserError
-        from ..core.repositories import RepoRegistry
+        from ..core.index.repositories import RepoRegistry
 
         def run():
             repo = RepoRegistry(app_db(self.home)).get(name)
@@ -309,8 +309,8 @@ class ServiceBridge(BridgeSignals):
     @Slot(str)
     def removeRepo(self, name: str) -> None:
         from ..core.errors import UserError
-        from ..core.repositories import RepoRegistry
-        from ..core.sections import SectionStore
+        from ..core.index.repositories import RepoRegistry
+        from ..core.index.sections import SectionStore
 
         def run():
             if name in self._active_index:
@@ -324,8 +324,8 @@ class ServiceBridge(BridgeSignals):
         self._when_ready(run)
 
     def _chunk_store(self):
+        from ..core.index.store import ChunkStore
         from ..core.models.embedder import DIM
-        from ..core.store import ChunkStore
 
         if self._store is None:
             self._store = ChunkStore(lancedb_dir(self.home), DIM)

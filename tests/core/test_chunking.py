@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from repowiki_gui.core.chunking import Chunk, chunk_file
+from repowiki_gui.core.index.chunking import Chunk, chunk_file
 
 
 def words(s: str) -> int:

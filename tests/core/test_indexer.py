@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 
 from repowiki_gui.core.errors import ArchiveError, JobCancelled
-from repowiki_gui.core.indexer import index_zip
+from repowiki_gui.core.index.indexer import index_zip
+from repowiki_gui.core.index.repositories import RepoRegistry
+from repowiki_gui.core.index.store import ChunkStore
 from repowiki_gui.core.ingest.files import IngestLimits
 from repowiki_gui.core.models.embedder import FakeEmbedder
 from repowiki_gui.core.progress import NullProgress
-from repowiki_gui.core.repositories import RepoRegistry
-from repowiki_gui.core.store import ChunkStore
 
 APP = '''"""A tiny app."""
 import os
@@ -182,7 +182,7 @@ def test_vectors_match_what_the_embedder_makes(env, tmp_path):
     embedder, store, _, run = env
     run(make_zip(tmp_path / "a.zip", {"src/util.py": UTIL}))
     row = rows(store)[0]
-    from repowiki_gui.core.chunking import chunk_file
+    from repowiki_gui.core.index.chunking import chunk_file
 
     chunk = chunk_file("src/util.py", "python", UTIL, embedder.count_tokens, embedder.max_tokens)[0]
     assert np.allclose(row["vector"], embedder.embed([chunk.embed_text])[0])

@@ -3,12 +3,12 @@ import zipfile
 
 import pytest
 
-from repowiki_gui.core.indexer import index_zip
+from repowiki_gui.core.index.indexer import index_zip
+from repowiki_gui.core.index.repositories import RepoRegistry
+from repowiki_gui.core.index.store import ChunkStore
 from repowiki_gui.core.ingest.files import IngestLimits
 from repowiki_gui.core.models.embedder import FakeEmbedder, OnnxEmbedder
-from repowiki_gui.core.repositories import RepoRegistry
 from repowiki_gui.core.search import search
-from repowiki_gui.core.store import ChunkStore
 
 FILES = {
     "src/shop/cart.py": '''class Cart:
@@ -124,7 +124,7 @@ def test_past_the_threshold_a_vector_index_serves_the_same_answers(tmp_path):
     store = build(tmp_path, embedder)
     before = search(store, embedder, "shop", "verify_signature webhook", k=3)
     # pad the table so IVF_PQ can train, then index it
-    from repowiki_gui.core.chunking import Chunk
+    from repowiki_gui.core.index.chunking import Chunk
 
     import numpy as np
 
@@ -148,7 +148,7 @@ def test_scope_keeps_to_path_prefixes(fake_store):
 
 
 def test_wiki_sections_are_hits_of_kind_wiki(fake_store, tmp_path):
-    from repowiki_gui.core.sections import SectionRow, SectionStore
+    from repowiki_gui.core.index.sections import SectionRow, SectionStore
 
     store, embedder = fake_store
     sections = SectionStore(tmp_path / "lancedb", embedder.dim)

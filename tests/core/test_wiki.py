@@ -7,14 +7,14 @@ from pathlib import Path
 import pytest
 
 from repowiki_gui.core.errors import JobCancelled
-from repowiki_gui.core.indexer import index_zip
+from repowiki_gui.core.index.indexer import index_zip
+from repowiki_gui.core.index.repositories import RepoRegistry
+from repowiki_gui.core.index.sections import SectionStore
+from repowiki_gui.core.index.store import ChunkStore
 from repowiki_gui.core.ingest.files import IngestLimits
 from repowiki_gui.core.models.embedder import FakeEmbedder
 from repowiki_gui.core.models.llm import FakeGenerator
-from repowiki_gui.core.repositories import RepoRegistry
 from repowiki_gui.core.search import search
-from repowiki_gui.core.sections import SectionStore
-from repowiki_gui.core.store import ChunkStore
 from repowiki_gui.core.wiki import export_wiki, generate_wiki
 from repowiki_gui.core.wiki_check import UNVERIFIED_MARK
 from repowiki_gui.core.wiki_files import SPEC_TYPES, load_manifest, page_link_target, source_link_target

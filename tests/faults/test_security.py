@@ -81,11 +81,11 @@ def indexed_markup(tmp_path):
     """A real index (LanceDB, fake embedder) of a ZIP whose file text, path and symbols carry markup."""
     import zipfile
 
-    from repowiki_gui.core.indexer import index_zip
+    from repowiki_gui.core.index.indexer import index_zip
+    from repowiki_gui.core.index.repositories import RepoRegistry
+    from repowiki_gui.core.index.store import ChunkStore
     from repowiki_gui.core.ingest.files import IngestLimits
     from repowiki_gui.core.models.embedder import FakeEmbedder
-    from repowiki_gui.core.repositories import RepoRegistry
-    from repowiki_gui.core.store import ChunkStore
 
     code = f"def evil():\n    return '{HTML_BAIT.strip()}'\n"
     zip_path = build(BY_NAME["html_in_file"], tmp_path / "corpus")

@@ -405,8 +405,8 @@ def test_generate_and_export_through_the_real_bridge(qtbot, real_bridge, tmp_pat
     assert any(out.rglob("*.md")), list(out.rglob("*"))
 
     # removing the repository removes its wiki and its indexed sections too
-    from repowiki_gui.core.sections import SectionStore
     from repowiki_gui.core.datadir import wiki_dir
+    from repowiki_gui.core.index.sections import SectionStore
 
     home = bridge.home
     assert SectionStore(home / "lancedb", 384).count("shop") > 0

@@ -17,11 +17,11 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import DiskFullError, is_disk_full
+from ..ingest.files import IngestLimits, ingest_zip
+from ..models.embedder import Embedder
+from ..progress import NullProgress, Progress
 from .chunking import Chunk, chunk_file
-from .errors import DiskFullError, is_disk_full
-from .ingest.files import IngestLimits, ingest_zip
-from .models.embedder import Embedder
-from .progress import NullProgress, Progress
 from .repositories import RepoRegistry, Repository, check_repo_name
 from .store import ChunkStore
 

@@ -8,8 +8,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .appdb import connect
-from .errors import UserError
+from ..appdb import connect
+from ..errors import UserError
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS repositories (

@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable
 
-from repowiki_gui.core.code_symbols import CODE_LANGUAGES, Definition, find_definitions
+from repowiki_gui.core.index.symbols import CODE_LANGUAGES, Definition, find_definitions
 
 TEXT_OVERLAP_LINES = 3
 
