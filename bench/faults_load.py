@@ -44,7 +44,7 @@ from rq import Queue
 from rq.job import Job
 from sample_repos import SHOP_FILES
 
-from repowiki_gui.core.conversations import Conversations
+from repowiki_gui.core.qa.conversations import Conversations
 from repowiki_gui.jobs.manager import ServiceManager
 from repowiki_gui.jobs import keys
 from repowiki_gui.jobs.service import JobService

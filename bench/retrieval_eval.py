@@ -88,7 +88,7 @@ def first_gold_rank(paths: list[str], gold: set[str]) -> int | None:
 
 
 def evaluate(store, embedder, questions: list[dict], k: int) -> dict[str, dict]:
-    from repowiki_gui.core.search import search
+    from repowiki_gui.core.qa.search import search
 
     # One untimed query per mode first: model session and table caches warm up.
     for mode in MODES:

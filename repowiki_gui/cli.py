@@ -332,7 +332,7 @@ class _ReadingLine:
 
 
 def cmd_ask(args) -> int:
-    from .core.conversations import Conversations
+    from .core.qa.conversations import Conversations
 
     manager = _start(args)
     conv_id = args.conversation
@@ -395,7 +395,7 @@ def cmd_ask(args) -> int:
 
 
 def cmd_conversations(args) -> int:
-    from .core.conversations import Conversations
+    from .core.qa.conversations import Conversations
 
     conversations = Conversations(app_db(_home(args)))
     data = conversations.turns(args.id) if args.id else conversations.list(args.repo)

@@ -22,7 +22,6 @@ from pathlib import Path
 import numpy as np
 
 from .analysis import analyse
-from .answer import Reference
 from .errors import JobCancelled, SoftTimeLimitExceeded, UserError
 from .fitting import largest_fitting
 from .fsutil import atomic_write_text
@@ -31,7 +30,8 @@ from .index.store import ChunkStore
 from .models.embedder import Embedder
 from .models.llm import Generator
 from .progress import NullProgress, Progress
-from .search import search
+from .qa.answer import Reference
+from .qa.search import search
 from .wiki_check import CheckStats, Vocabulary, measure_spans
 from .wiki_files import CACHE, DOCS, MANIFEST, SPEC_TYPES, load_manifest, relative_link, source_page
 from .wiki_pages import SOURCES_LISTED_MAX, Links, PagePlan, Planner, SourceRef, _label

@@ -18,8 +18,8 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
-from .answer import NOT_AN_OPENING, Reference, StopScanner, clean_citations, render_reference, trim_reference
 from .models.llm import Generator
+from .qa.answer import NOT_AN_OPENING, Reference, StopScanner, clean_citations, render_reference, trim_reference
 from .wiki_check import CheckStats, Vocabulary, check_spans
 
 # Bump when the prompt or the cleaning changes: cached prose of an older version is not reused.

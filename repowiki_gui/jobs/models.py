@@ -59,7 +59,7 @@ def preload(settings: Settings) -> None:
     Run on a thread of the interactive worker at start; a failure here is
     only logged: the first question loads again and reports it.
     """
-    from ..core.answer import warm_up
+    from ..core.qa.answer import warm_up
 
     try:
         with _LOCK:

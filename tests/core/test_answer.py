@@ -5,10 +5,10 @@ import re
 
 import pytest
 
-from repowiki_gui.core.answer import (ANSWER_FLOOR_TOKENS, NO_CONTEXT_ANSWER, SOURCE_FLOOR_TOKENS, SYSTEM_PROMPT,
-                                      TRIMMED_MARK,
-                                      Reference, Turn, answer_question, answer_room, build_messages,
-                                      clean_citations, focus_reference, question_terms, term_weights)
+from repowiki_gui.core.qa.answer import (ANSWER_FLOOR_TOKENS, NO_CONTEXT_ANSWER, SOURCE_FLOOR_TOKENS, SYSTEM_PROMPT,
+                                         TRIMMED_MARK,
+                                         Reference, Turn, answer_question, answer_room, build_messages,
+                                         clean_citations, focus_reference, question_terms, term_weights)
 from repowiki_gui.core.errors import UserError
 from repowiki_gui.core.models.llm import FakeGenerator
 

@@ -6,9 +6,9 @@ import sys
 
 import pytest
 
-from repowiki_gui.core.answer import Reference, answer_question
 from repowiki_gui.core.errors import UserError
 from repowiki_gui.core.models.llm import FakeGenerator, LlamaGenerator, default_model_path
+from repowiki_gui.core.qa.answer import Reference, answer_question
 
 QUESTION = [{"role": "system", "content": "You are a helpful assistant. Be brief."},
             {"role": "user", "content": "What is a Python function?"}]

@@ -8,7 +8,7 @@ from repowiki_gui.core.index.repositories import RepoRegistry
 from repowiki_gui.core.index.store import ChunkStore
 from repowiki_gui.core.ingest.files import IngestLimits
 from repowiki_gui.core.models.embedder import FakeEmbedder, OnnxEmbedder
-from repowiki_gui.core.search import search
+from repowiki_gui.core.qa.search import search
 
 FILES = {
     "src/shop/cart.py": '''class Cart:
@@ -91,7 +91,7 @@ def test_overlapping_chunks_of_one_file_merge_into_one_hit(fake_store):
 
 
 def test_merge_keeps_exact_lines_and_the_best_score():
-    from repowiki_gui.core.search import _merge_overlaps
+    from repowiki_gui.core.qa.search import _merge_overlaps
 
     source = [f"line {i}" for i in range(1, 21)]
 

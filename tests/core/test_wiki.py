@@ -14,7 +14,7 @@ from repowiki_gui.core.index.store import ChunkStore
 from repowiki_gui.core.ingest.files import IngestLimits
 from repowiki_gui.core.models.embedder import FakeEmbedder
 from repowiki_gui.core.models.llm import FakeGenerator
-from repowiki_gui.core.search import search
+from repowiki_gui.core.qa.search import search
 from repowiki_gui.core.wiki import export_wiki, generate_wiki
 from repowiki_gui.core.wiki_check import UNVERIFIED_MARK
 from repowiki_gui.core.wiki_files import SPEC_TYPES, load_manifest, page_link_target, source_link_target

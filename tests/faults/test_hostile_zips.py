@@ -35,7 +35,7 @@ from repowiki_gui.core.index.repositories import RepoRegistry
 from repowiki_gui.core.index.store import ChunkStore
 from repowiki_gui.core.ingest.files import IngestLimits
 from repowiki_gui.core.models.embedder import OnnxEmbedder
-from repowiki_gui.core.search import search
+from repowiki_gui.core.qa.search import search
 from repowiki_gui.settings import prepare_home
 
 VICTIM = "victim"  # the repository every failing case tries to replace

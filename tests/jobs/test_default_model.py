@@ -1,7 +1,7 @@
 """The default model for real: the settings choose Qwen2.5-Coder 0.5B, assembled from its part wheels,
 loaded the way the interactive worker loads it, answering from focused sources with valid citations."""
-from repowiki_gui.core.answer import Reference, answer_question, warm_up
 from repowiki_gui.core.models import catalog
+from repowiki_gui.core.qa.answer import Reference, answer_question, warm_up
 from repowiki_gui.jobs import models
 from repowiki_gui.settings import Settings
 

@@ -7,9 +7,9 @@ import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 
+from ..appdb import connect
+from ..errors import UserError
 from .answer import Turn
-from .appdb import connect
-from .errors import UserError
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS conversations (

@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .index.sections import SectionStore
-from .index.store import ChunkStore, sql_str
-from .index.terms import expand_identifiers, split_identifier
-from .models.embedder import Embedder
+from ..index.sections import SectionStore
+from ..index.store import ChunkStore, sql_str
+from ..index.terms import expand_identifiers, split_identifier
+from ..models.embedder import Embedder
 
 RRF_K = 60
 # Tuned on bench/questions_flask.json (see README): identifiers and words in code questions make

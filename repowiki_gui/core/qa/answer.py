@@ -15,9 +15,9 @@ from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 from typing import Callable
 
-from .errors import UserError
-from .fitting import largest_fitting
-from .models.llm import Generator
+from ..errors import UserError
+from ..fitting import largest_fitting
+from ..models.llm import Generator
 
 NO_CONTEXT_ANSWER = ("I could not find anything in this repository's index about that, "
                      "so I can't answer from the code.")
