@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 from .analysis import RepoFacts, import_graph_mermaid
-from .analysis_readme import readme_headings
+from .analysis.readme import readme_headings
 from .ingest.files import detect_language
 from .wiki_files import SPEC_TYPES, relative_link, source_anchor, source_page
 

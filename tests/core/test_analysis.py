@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from repowiki_gui.core.analysis import RepoFacts, analyse, import_graph_mermaid
-from repowiki_gui.core.analysis_graph import ImportGraph
-from repowiki_gui.core.analysis_units import ModuleUnit
+from repowiki_gui.core.analysis.graph import ImportGraph
+from repowiki_gui.core.analysis.units import ModuleUnit
 from repowiki_gui.core.errors import JobCancelled
 
 from mermaid_check import mermaid_errors

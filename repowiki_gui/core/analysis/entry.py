@@ -2,7 +2,7 @@
 
 Manifest entry points (pyproject, setup.cfg, setup.py, package.json) and
 Makefiles/Dockerfiles are read here; ``main`` functions and ``__main__``
-guards are found per source file by ``analysis_api`` while it has the file
+guards are found per source file by ``api`` while it has the file
 parsed. Every line number points at the line that names the entry point.
 """
 from __future__ import annotations
@@ -15,7 +15,7 @@ import re
 import tomllib
 from dataclasses import dataclass
 
-from repowiki_gui.core.analysis_common import is_foreign, key_line, section_index
+from repowiki_gui.core.analysis.common import is_foreign, key_line, section_index
 
 _MAKE_RULE = re.compile(r"^([^\s:=#][^:=#]*?)\s*::?(?![:=])(.*)$")
 _TARGET_VARIABLE = re.compile(r"^\s*[\w.-]+\s*(?:[:+?!]|::)?=")  # "prog: CFLAGS += -g"

@@ -13,7 +13,7 @@ import posixpath
 import re
 from collections import defaultdict
 
-from repowiki_gui.core.analysis_common import package_dirs, python_module
+from repowiki_gui.core.analysis.common import package_dirs, python_module
 
 _JS_EXTENSIONS = (".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs", ".mts", ".cts")
 _JS_PATTERNS = [

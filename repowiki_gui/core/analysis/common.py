@@ -1,4 +1,4 @@
-"""Small path and text helpers shared by the ``analysis_*`` modules.
+"""Small path and text helpers shared by the analysis modules.
 
 Everything here works on the repository's posix paths and decoded texts
 only; nothing looks at a disk.

@@ -15,7 +15,7 @@ import re
 import tomllib
 from dataclasses import dataclass
 
-from repowiki_gui.core.analysis_common import is_foreign
+from repowiki_gui.core.analysis.common import is_foreign
 
 # A PEP 508 requirement's project name; the rest of the line is its spec.
 _PEP508_NAME = re.compile(r"^\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)(.*)$")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from repowiki_gui.core.analysis_common import WRAPPER_DIRS, is_non_api
+from repowiki_gui.core.analysis.common import WRAPPER_DIRS, is_non_api
 
 MAX_UNITS = 20
 # A unit with more than this share of the product's code lines (not tests, docs, examples) is split.

@@ -4,12 +4,12 @@ Generated wiki pages are built on these facts, so each is true by
 construction: every path, name and line number comes from the input files.
 The work is split by subject:
 
-* ``analysis_deps``: declared dependencies (pyproject, requirements, npm, Cargo, go.mod...);
-* ``analysis_entry``: entry points declared by manifests, Makefiles, Dockerfiles;
-* ``analysis_api`` / ``analysis_api_ts``: public API (Python ``ast``, else tree-sitter);
-* ``analysis_units``: the module units that get a page each;
-* ``analysis_imports`` / ``analysis_graph``: the import graph between units, and its Mermaid;
-* ``analysis_readme``: the README's title, summary and sections.
+* ``deps``: declared dependencies (pyproject, requirements, npm, Cargo, go.mod...);
+* ``entry``: entry points declared by manifests, Makefiles, Dockerfiles;
+* ``api`` / ``api_ts``: public API (Python ``ast``, else tree-sitter);
+* ``units``: the module units that get a page each;
+* ``imports`` / ``graph``: the import graph between units, and its Mermaid;
+* ``readme``: the README's title, summary and sections.
 """
 from __future__ import annotations
 
@@ -17,16 +17,16 @@ import ast
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 
-from repowiki_gui.core.analysis_api import ApiItem, python_file
-from repowiki_gui.core.analysis_api_ts import treesitter_file
-from repowiki_gui.core.analysis_common import (code_language, is_non_api, line_count, package_dirs,
+from repowiki_gui.core.analysis.api import ApiItem, python_file
+from repowiki_gui.core.analysis.api_ts import treesitter_file
+from repowiki_gui.core.analysis.common import (code_language, is_non_api, line_count, package_dirs,
                                                python_module)
-from repowiki_gui.core.analysis_deps import Dependency, dependencies
-from repowiki_gui.core.analysis_entry import EntryPoint, manifest_entry_points
-from repowiki_gui.core.analysis_graph import ImportGraph, build_graph, import_graph_mermaid
-from repowiki_gui.core.analysis_imports import ImportResolver
-from repowiki_gui.core.analysis_readme import ReadmeDigest, find_readme, readme_digest
-from repowiki_gui.core.analysis_units import ModuleUnit, module_units, unit_of
+from repowiki_gui.core.analysis.deps import Dependency, dependencies
+from repowiki_gui.core.analysis.entry import EntryPoint, manifest_entry_points
+from repowiki_gui.core.analysis.graph import ImportGraph, build_graph, import_graph_mermaid
+from repowiki_gui.core.analysis.imports import ImportResolver
+from repowiki_gui.core.analysis.readme import ReadmeDigest, find_readme, readme_digest
+from repowiki_gui.core.analysis.units import ModuleUnit, module_units, unit_of
 from repowiki_gui.core.ingest.files import detect_language
 from repowiki_gui.core.progress import NullProgress, Progress
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 
-from repowiki_gui.core.analysis_api import ApiItem
-from repowiki_gui.core.analysis_entry import EntryPoint
+from repowiki_gui.core.analysis.api import ApiItem
+from repowiki_gui.core.analysis.entry import EntryPoint
 from repowiki_gui.core.index.symbols import Definition, _parser, find_definitions
 
 MAX_SIGNATURE_CHARS = 160

@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from repowiki_gui.core.analysis_units import ModuleUnit, unit_index
+from repowiki_gui.core.analysis.units import ModuleUnit, unit_index
 
 # Characters Mermaid reads as syntax even inside a quoted label, as its own entity codes.
 # "#" comes first: every replacement below introduces one.

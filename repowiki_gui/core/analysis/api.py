@@ -1,6 +1,6 @@
 """The public API of Python files, read with the stdlib ``ast`` (exact signatures and docstrings).
 
-Other languages go through tree-sitter in ``analysis_api_ts``. While a file
+Other languages go through tree-sitter in ``api_ts``. While a file
 is parsed, its ``main`` function, ``__main__`` guard and ``__main__.py``
 role are noted too, so no file is parsed twice for entry points.
 """
@@ -10,7 +10,7 @@ import ast
 import posixpath
 from dataclasses import dataclass
 
-from repowiki_gui.core.analysis_entry import EntryPoint
+from repowiki_gui.core.analysis.entry import EntryPoint
 
 # A docstring's first paragraph is the summary; past this it is a page, not a line.
 MAX_DOC_CHARS = 300
