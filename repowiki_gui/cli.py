@@ -229,7 +229,7 @@ def cmd_repos(args) -> int:
 
 
 def cmd_wiki(args) -> int:
-    from .core.wiki_files import parse_spec_types
+    from .core.wiki.folder import parse_spec_types
 
     specs = parse_spec_types(args.spec)  # a bad --spec fails here, before any service starts
     repo = args.repo

@@ -143,8 +143,8 @@ def generate_specs_with_index(repo: str, spec_types: list[str] | None = None,
     from ..core.index.repositories import RepoRegistry, check_repo_name, default_repo_name
     from ..core.index.sections import SectionStore
     from ..core.index.store import ChunkStore
-    from ..core.wiki import WikiOptions, export_wiki, generate_wiki
-    from ..core.wiki_files import parse_spec_types
+    from ..core.wiki.folder import parse_spec_types
+    from ..core.wiki.generation import WikiOptions, export_wiki, generate_wiki
     from . import models
 
     progress = JobProgress.current()

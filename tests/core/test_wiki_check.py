@@ -1,5 +1,5 @@
 """Backticked names the model writes are looked up in the index; unknown ones are marked."""
-from repowiki_gui.core.wiki_check import UNVERIFIED_MARK, Vocabulary, check_spans, classify, measure_spans
+from repowiki_gui.core.wiki.check import UNVERIFIED_MARK, Vocabulary, check_spans, classify, measure_spans
 
 VOCAB = Vocabulary.from_rows(
     ["src/shop/cart.py", "src/shop/payment.py", "README.md", "src/util/app.py", "lib/app.py"],

@@ -1,8 +1,8 @@
 """A section's prose: sources fitted to the budget, reply cleaned, names checked, cached by its sources."""
 from repowiki_gui.core.models.llm import FakeGenerator
 from repowiki_gui.core.qa.answer import Reference
-from repowiki_gui.core.wiki_check import UNVERIFIED_MARK, Vocabulary
-from repowiki_gui.core.wiki_prose import clean_prose, fit_sources, prose_key, write_prose
+from repowiki_gui.core.wiki.check import UNVERIFIED_MARK, Vocabulary
+from repowiki_gui.core.wiki.prose import clean_prose, fit_sources, prose_key, write_prose
 
 VOCAB = Vocabulary.from_rows(["src/shop/cart.py"], ["Cart", "Cart.add_item"], ["class Cart: def add_item(self)"])
 

@@ -9,7 +9,7 @@ from PySide6.QtCore import QUrl
 from PySide6.QtWidgets import QFileDialog, QTextBrowser
 
 from fake_bridge import FakeBridge
-from repowiki_gui.core.wiki_files import SPEC_TYPES
+from repowiki_gui.core.wiki.folder import SPEC_TYPES
 from repowiki_gui.ui.markdown_html import render_markdown
 from repowiki_gui.ui.wiki_view import PAGE_ROLE, WikiPageModel, WikiView
 

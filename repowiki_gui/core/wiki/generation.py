@@ -1,8 +1,8 @@
 """A repository's wiki: static analysis for the skeleton, the local model for prose, markdown for the result.
 
 ``generate_wiki`` reads the repository back from the index (so the wiki
-describes exactly what chat answers from), plans the pages (``wiki_pages``),
-asks the model for each section's prose (``wiki_prose``, cached by the hash
+describes exactly what chat answers from), plans the pages (``pages``),
+asks the model for each section's prose (``prose``, cached by the hash
 of its sources), renders markdown with source pages and an ``mkdocs.yml``,
 writes only the files whose content changed, and indexes the sections for
 chat.  No page is written until every page is ready, so a cancelled or
@@ -21,21 +21,21 @@ from pathlib import Path
 
 import numpy as np
 
-from .analysis import analyse
-from .errors import JobCancelled, SoftTimeLimitExceeded, UserError
-from .fitting import largest_fitting
-from .fsutil import atomic_write_text
-from .index.sections import SectionRow, SectionStore
-from .index.store import ChunkStore
-from .models.embedder import Embedder
-from .models.llm import Generator
-from .progress import NullProgress, Progress
-from .qa.answer import Reference
-from .qa.search import search
-from .wiki_check import CheckStats, Vocabulary, measure_spans
-from .wiki_files import CACHE, DOCS, MANIFEST, SPEC_TYPES, load_manifest, relative_link, source_page
-from .wiki_pages import SOURCES_LISTED_MAX, Links, PagePlan, Planner, SourceRef, _label
-from .wiki_prose import write_prose
+from ..analysis import analyse
+from ..errors import JobCancelled, SoftTimeLimitExceeded, UserError
+from ..fitting import largest_fitting
+from ..fsutil import atomic_write_text
+from ..index.sections import SectionRow, SectionStore
+from ..index.store import ChunkStore
+from ..models.embedder import Embedder
+from ..models.llm import Generator
+from ..progress import NullProgress, Progress
+from ..qa.answer import Reference
+from ..qa.search import search
+from .check import CheckStats, Vocabulary, measure_spans
+from .folder import CACHE, DOCS, MANIFEST, SPEC_TYPES, load_manifest, relative_link, source_page
+from .pages import SOURCES_LISTED_MAX, Links, PagePlan, Planner, SourceRef, _label
+from .prose import write_prose
 
 PROSE_SOURCES = 6          # chunks retrieved per section; the context budget may keep fewer
 

@@ -4,7 +4,7 @@ The page skeleton comes from static analysis; here the model only describes.
 Its sources are numbered chunks fitted into ``n_ctx`` with room for the
 reply; its reply is cleaned to plain prose (no headings, code blocks, links
 or HTML it may have invented), valid ``[n]`` become links to the sources, and
-its backticked names are checked against the index (``wiki_check``).  A reply
+its backticked names are checked against the index (``check``).  A reply
 is cached under the hash of the model, the instruction and the sources' text,
 so re-generating a wiki only calls the model where the sources changed.
 """
@@ -18,9 +18,9 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
-from .models.llm import Generator
-from .qa.answer import NOT_AN_OPENING, Reference, StopScanner, clean_citations, render_reference, trim_reference
-from .wiki_check import CheckStats, Vocabulary, check_spans
+from ..models.llm import Generator
+from ..qa.answer import NOT_AN_OPENING, Reference, StopScanner, clean_citations, render_reference, trim_reference
+from .check import CheckStats, Vocabulary, check_spans
 
 # Bump when the prompt or the cleaning changes: cached prose of an older version is not reused.
 PROMPT_VERSION = 3

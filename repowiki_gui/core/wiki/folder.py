@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, unquote
 
-from .errors import UserError
+from ..errors import UserError
 
 MANIFEST = "wiki.json"
 CACHE = "cache.json"

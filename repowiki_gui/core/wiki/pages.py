@@ -10,10 +10,10 @@ import posixpath
 import re
 from dataclasses import dataclass, field
 
-from .analysis import RepoFacts, import_graph_mermaid
-from .analysis.readme import readme_headings
-from .ingest.files import detect_language
-from .wiki_files import SPEC_TYPES, relative_link, source_anchor, source_page
+from ..analysis import RepoFacts, import_graph_mermaid
+from ..analysis.readme import readme_headings
+from ..ingest.files import detect_language
+from .folder import SPEC_TYPES, relative_link, source_anchor, source_page
 
 API_ITEMS_MAX = 400         # an API page past this is a phone book; the rest is in the module pages
 MODULE_API_MAX = 40
