@@ -14,7 +14,7 @@ from repowiki_gui.core.errors import JobCancelled
 from mermaid_check import mermaid_errors
 from progress_recorder import Recorder
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def entries(facts: RepoFacts, kind: str) -> dict[str, tuple[str, str, int]]:

@@ -27,7 +27,7 @@ def chars(s: str) -> int:
     return 2 + (len(s) + 3) // 4
 
 
-TOKENIZER_JSON = (Path(__file__).resolve().parents[2] / "resources" / "models"
+TOKENIZER_JSON = (Path(__file__).resolve().parents[3] / "resources" / "models"
                   / "all-MiniLM-L6-v2" / "tokenizer.json")
 
 
