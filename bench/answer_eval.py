@@ -42,11 +42,11 @@ BENCH_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH_DIR))
 sys.path.insert(0, str(BENCH_DIR.parent))
 
-from repowiki_gui.core import model_catalog  # noqa: E402
-from repowiki_gui.core.answer import NO_CONTEXT_ANSWER, Reference, answer_question, warm_up  # noqa: E402
-from repowiki_gui.core.embedder import OnnxEmbedder  # noqa: E402
-from repowiki_gui.core.llm import LlamaGenerator  # noqa: E402
-from repowiki_gui.core.search import search  # noqa: E402
+from repowiki_gui.core.models import catalog  # noqa: E402
+from repowiki_gui.core.models.embedder import OnnxEmbedder  # noqa: E402
+from repowiki_gui.core.models.llm import LlamaGenerator  # noqa: E402
+from repowiki_gui.core.qa.answer import NO_CONTEXT_ANSWER, Reference, answer_question, warm_up  # noqa: E402
+from repowiki_gui.core.qa.search import search  # noqa: E402
 from repowiki_gui.settings import Settings  # noqa: E402
 
 DEFAULT_SETS = [BENCH_DIR / "answers_itsdangerous.json", BENCH_DIR / "answers_humanize.json"]
@@ -111,7 +111,7 @@ def resolve_model(spec: str) -> Path:
     path = Path(spec).expanduser()
     if path.suffix == ".gguf":
         return path
-    return model_catalog.ensure_model(spec)
+    return catalog.ensure_model(spec)
 
 
 def pct(values: list[float], q: float) -> float:

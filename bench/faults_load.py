@@ -44,7 +44,7 @@ from rq import Queue
 from rq.job import Job
 from sample_repos import SHOP_FILES
 
-from repowiki_gui.core.conversations import Conversations
+from repowiki_gui.core.qa.conversations import Conversations
 from repowiki_gui.jobs.manager import ServiceManager
 from repowiki_gui.jobs import keys
 from repowiki_gui.jobs.service import JobService
@@ -276,11 +276,11 @@ def make_zips(folder: Path, count: int, modules: Callable[[int], int], functions
 
 def index_alone(home: Path, settings: Settings, zips: dict[str, Path]) -> dict[str, int]:
     """Chunk counts of a clean index of each ZIP, in this process, with the workers' embedder settings."""
-    from repowiki_gui.core.embedder import OnnxEmbedder
-    from repowiki_gui.core.files import IngestLimits
-    from repowiki_gui.core.indexer import index_zip
-    from repowiki_gui.core.repositories import RepoRegistry
-    from repowiki_gui.core.store import ChunkStore
+    from repowiki_gui.core.index.indexer import index_zip
+    from repowiki_gui.core.index.repositories import RepoRegistry
+    from repowiki_gui.core.index.store import ChunkStore
+    from repowiki_gui.core.ingest.files import IngestLimits
+    from repowiki_gui.core.models.embedder import OnnxEmbedder
     from repowiki_gui.settings import prepare_home
 
     home = prepare_home(home)

@@ -30,12 +30,12 @@ import hostile_zips  # the corpus and its expected outcomes
 import psutil
 import redis
 
-from repowiki_gui.core.embedder import FakeEmbedder
 from repowiki_gui.core.errors import ArchiveError
-from repowiki_gui.core.files import IngestLimits
-from repowiki_gui.core.indexer import index_zip
-from repowiki_gui.core.repositories import RepoRegistry
-from repowiki_gui.core.store import ChunkStore
+from repowiki_gui.core.index.indexer import index_zip
+from repowiki_gui.core.index.repositories import RepoRegistry
+from repowiki_gui.core.index.store import ChunkStore
+from repowiki_gui.core.ingest.files import IngestLimits
+from repowiki_gui.core.models.embedder import FakeEmbedder
 from repowiki_gui.jobs.redis_server import RedisServer
 from repowiki_gui.settings import prepare_home
 

@@ -22,9 +22,9 @@ import time
 import zipfile
 from pathlib import Path
 
-from repowiki_gui.core.chunking import chunk_file
-from repowiki_gui.core.embedder import OnnxEmbedder
-from repowiki_gui.core.files import IngestLimits, ingest_zip
+from repowiki_gui.core.index.chunking import chunk_file
+from repowiki_gui.core.ingest.files import IngestLimits, ingest_zip
+from repowiki_gui.core.models.embedder import OnnxEmbedder
 from repowiki_gui.jobs.manager import ServiceManager
 from repowiki_gui.jobs.service import JobService
 from repowiki_gui.settings import Settings

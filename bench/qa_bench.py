@@ -4,7 +4,7 @@
 
 1. Retrieval: a synthetic corpus (random words, random unit vectors) of each
    size in LanceDB, indexed as the indexer indexes (full-text, and a vector
-   index past the settings' threshold); p50/p95 of core.search.search with
+   index past the settings' threshold); p50/p95 of core.qa.search.search with
    the question embedding included (real ONNX model).
 2. Chat: the itsdangerous 2.2.0 sdist indexed through the services, and the
    first questions of bench/answers_itsdangerous.json asked with the default
@@ -32,12 +32,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from repowiki_gui.core.answer import SYSTEM_PROMPT, Reference, build_messages
-from repowiki_gui.core.chunking import Chunk
-from repowiki_gui.core.embedder import OnnxEmbedder
-from repowiki_gui.core.llm import LlamaGenerator, load_llama
-from repowiki_gui.core.search import search
-from repowiki_gui.core.store import ChunkStore
+from repowiki_gui.core.index.chunking import Chunk
+from repowiki_gui.core.index.store import ChunkStore
+from repowiki_gui.core.models.embedder import OnnxEmbedder
+from repowiki_gui.core.models.llm import LlamaGenerator, load_llama
+from repowiki_gui.core.qa.answer import SYSTEM_PROMPT, Reference, build_messages
+from repowiki_gui.core.qa.search import search
 from repowiki_gui.jobs import keys
 from repowiki_gui.jobs.manager import ServiceManager
 from repowiki_gui.jobs.service import JobService

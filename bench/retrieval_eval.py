@@ -28,11 +28,11 @@ BENCH_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH_DIR))
 sys.path.insert(0, str(BENCH_DIR.parent))
 
-from repowiki_gui.core.embedder import OnnxEmbedder  # noqa: E402
-from repowiki_gui.core.files import IngestLimits  # noqa: E402
-from repowiki_gui.core.indexer import index_zip  # noqa: E402
-from repowiki_gui.core.repositories import RepoRegistry  # noqa: E402
-from repowiki_gui.core.store import ChunkStore  # noqa: E402
+from repowiki_gui.core.index.indexer import index_zip  # noqa: E402
+from repowiki_gui.core.index.repositories import RepoRegistry  # noqa: E402
+from repowiki_gui.core.index.store import ChunkStore  # noqa: E402
+from repowiki_gui.core.ingest.files import IngestLimits  # noqa: E402
+from repowiki_gui.core.models.embedder import OnnxEmbedder  # noqa: E402
 
 REPO = "flask"
 MODES = ("vector", "fts", "hybrid")
@@ -88,7 +88,7 @@ def first_gold_rank(paths: list[str], gold: set[str]) -> int | None:
 
 
 def evaluate(store, embedder, questions: list[dict], k: int) -> dict[str, dict]:
-    from repowiki_gui.core.search import search
+    from repowiki_gui.core.qa.search import search
 
     # One untimed query per mode first: model session and table caches warm up.
     for mode in MODES:

@@ -83,7 +83,7 @@ def main() -> int:
             zip_path = fetch_sdist_as_zip("flask==3.1.3")
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    from repowiki_gui.core.repositories import default_repo_name
+    from repowiki_gui.core.index.repositories import default_repo_name
     from repowiki_gui.ui.app import Gui
 
     with tempfile.TemporaryDirectory(prefix="repowiki-stall-") as tmp:

@@ -23,8 +23,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from index_bench import fetch_sdist_as_zip  # noqa: E402
 
-from repowiki_gui.core.files import IngestLimits, ingest_zip  # noqa: E402
-from repowiki_gui.core.wiki_check import SPAN, CheckStats, Vocabulary, classify, outside_fences  # noqa: E402
+from repowiki_gui.core.ingest.files import IngestLimits, ingest_zip  # noqa: E402
+from repowiki_gui.core.wiki.check import SPAN, CheckStats, Vocabulary, classify, outside_fences  # noqa: E402
 from repowiki_gui.jobs.manager import ServiceManager  # noqa: E402
 from repowiki_gui.jobs.service import JobService  # noqa: E402
 from repowiki_gui.settings import Settings  # noqa: E402

@@ -20,7 +20,7 @@ else
     build/venv/bin/pip install .
     py=build/venv/bin/python
 fi
-if ! "$py" -c "import sys, repowiki_gui.core.llm as m; sys.exit(not m.default_model_path().is_file())"; then
+if ! "$py" -c "import sys, repowiki_gui.core.models.llm as m; sys.exit(not m.default_model_path().is_file())"; then
     echo "build.sh: RepoWiki is not installed in $py; run: $py -m pip install ." >&2
     exit 1
 fi

@@ -117,7 +117,7 @@ def _prepare_model(settings: Settings) -> None:
     On a terminal one line counts up in place; otherwise (a log, a pipe) a line
     when assembly starts and one when it ends, so stderr stays readable.
     """
-    from .core.model_catalog import resolve
+    from .core.models.catalog import resolve
 
     tty = sys.stderr.isatty()
     shown = [-1]
@@ -196,7 +196,7 @@ def _run_job(args, what: str, task: str, *job_args) -> dict | int:
 
 def cmd_index(args) -> int:
     from .core.errors import UserError
-    from .core.repositories import check_repo_name, default_repo_name
+    from .core.index.repositories import check_repo_name, default_repo_name
 
     zip_path = Path(args.zip).expanduser().resolve()
     if not zip_path.is_file():
@@ -214,7 +214,7 @@ def cmd_index(args) -> int:
 
 
 def cmd_remove(args) -> int:
-    from .core.repositories import remove_repository
+    from .core.index.repositories import remove_repository
 
     remove_repository(_home(args), args.repo)
     print(f"removed {args.repo}")
@@ -222,7 +222,7 @@ def cmd_remove(args) -> int:
 
 
 def cmd_repos(args) -> int:
-    from .core.repositories import RepoRegistry
+    from .core.index.repositories import RepoRegistry
 
     repos = [r.to_dict() for r in RepoRegistry(app_db(_home(args))).all()]
     if args.json:
@@ -239,7 +239,7 @@ def cmd_repos(args) -> int:
 
 
 def cmd_wiki(args) -> int:
-    from .core.wiki_files import parse_spec_types
+    from .core.wiki.folder import parse_spec_types
 
     specs = parse_spec_types(args.spec)  # a bad --spec fails here, before any service starts
     repo = args.repo
@@ -265,7 +265,7 @@ def cmd_wiki(args) -> int:
 
 
 def cmd_models(args) -> int:
-    from .core.model_catalog import BUNDLED
+    from .core.models.catalog import BUNDLED
 
     settings = Settings.load(_home(args))
     chosen = "" if settings.llm_model_path else settings.llm_model
@@ -399,7 +399,7 @@ def cmd_ask(args) -> int:
 
 
 def cmd_conversations(args) -> int:
-    from .core.conversations import Conversations
+    from .core.qa.conversations import Conversations
 
     conversations = Conversations(app_db(_home(args)))
     data = conversations.turns(args.id) if args.id else conversations.list(args.repo)

@@ -6,7 +6,7 @@ import io
 import pytest
 
 from repowiki_gui import cli
-from repowiki_gui.core import model_catalog
+from repowiki_gui.core.models import catalog
 from repowiki_gui.settings import Settings
 
 
@@ -24,7 +24,7 @@ def _assembly(monkeypatch, tty: bool) -> str:
         for done in range(0, 101, 5):
             progress(done, 100, "Preparing the model X")
 
-    monkeypatch.setattr(model_catalog, "resolve", resolve)
+    monkeypatch.setattr(catalog, "resolve", resolve)
     err = _Stderr(tty)
     monkeypatch.setattr(cli.sys, "stderr", err)
     cli._prepare_model(Settings())

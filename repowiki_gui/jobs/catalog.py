@@ -26,7 +26,7 @@ class TaskSpec:
             return None
         value = args[self.repo_arg] if len(args) > self.repo_arg else kwargs.get("repo") or kwargs.get("name")
         if self.name == INDEX_ZIP and not value and args:  # indexed under the ZIP's stem
-            from ..core.repositories import default_repo_name
+            from ..core.index.repositories import default_repo_name
 
             value = default_repo_name(Path(str(args[0])))
         return value if isinstance(value, str) and value else None

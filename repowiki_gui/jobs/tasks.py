@@ -95,9 +95,9 @@ def _repo_lock(home: Path, repo: str):
 
 def index_zip(zip_path: str, name: str | None = None) -> dict:
     """indexing.index_zip: safe unzip, select files, chunk, embed, write LanceDB + full-text."""
-    from ..core import indexer
-    from ..core.repositories import RepoRegistry, check_repo_name, default_repo_name
-    from ..core.store import ChunkStore
+    from ..core.index import indexer
+    from ..core.index.repositories import RepoRegistry, check_repo_name, default_repo_name
+    from ..core.index.store import ChunkStore
 
     progress = JobProgress.current()
     home = _home()
@@ -117,7 +117,7 @@ def index_zip(zip_path: str, name: str | None = None) -> dict:
 
 
 def _limits(settings: Settings):
-    from ..core.files import IngestLimits
+    from ..core.ingest.files import IngestLimits
 
     return IngestLimits(max_zip_members=settings.max_zip_members,
                         max_uncompressed_bytes=settings.max_uncompressed_bytes,
@@ -126,7 +126,7 @@ def _limits(settings: Settings):
 
 
 def _embedder(settings: Settings):
-    from ..core.embedder import OnnxEmbedder
+    from ..core.models.embedder import OnnxEmbedder
 
     # Bulk workers fork a process per job, so the model loads here, once per job.
     return OnnxEmbedder(threads=settings.embed_threads, batch_size=settings.embed_batch_size,
@@ -139,12 +139,12 @@ def generate_specs_with_index(repo: str, spec_types: list[str] | None = None,
 
     ``repo`` is an indexed repository's name, or the path of a ZIP (indexed under its default name).
     """
-    from ..core import indexer
-    from ..core.repositories import RepoRegistry, check_repo_name, default_repo_name
-    from ..core.sections import SectionStore
-    from ..core.store import ChunkStore
-    from ..core.wiki import WikiOptions, export_wiki, generate_wiki
-    from ..core.wiki_files import parse_spec_types
+    from ..core.index import indexer
+    from ..core.index.repositories import RepoRegistry, check_repo_name, default_repo_name
+    from ..core.index.sections import SectionStore
+    from ..core.index.store import ChunkStore
+    from ..core.wiki.folder import parse_spec_types
+    from ..core.wiki.generation import WikiOptions, export_wiki, generate_wiki
     from . import models
 
     progress = JobProgress.current()

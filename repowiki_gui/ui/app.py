@@ -95,7 +95,7 @@ def run_gui(home: Path, redis_url: str | None = None, smoke_zip: Path | None = N
 
         from PySide6.QtCore import QSettings
 
-        from ..core.repositories import default_repo_name
+        from ..core.index.repositories import default_repo_name
         from .smoke import SMOKE_QUESTION, SMOKE_TIMEOUT_S, SmokeRun
 
         # The smoke run keeps the user's window layout untouched: its QSettings live and die with it.

@@ -9,9 +9,9 @@ from PySide6.QtCore import QByteArray, QSettings, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDragMoveEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QSplitter, QTabWidget, QWidget
 
+from ..core.index.repositories import default_repo_name
 from .pyside_fixes import emit
 from ..core.errors import SettingsError
-from ..core.repositories import default_repo_name
 from ..settings import Settings, default_home
 from .repo_list import RepoListModel, RepoListPanel
 from .settings_dialog import SettingsDialog

@@ -9,7 +9,7 @@ from PySide6.QtCore import Slot
 from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout,
                                QLabel, QLineEdit, QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
-from ..core.model_catalog import installed_models
+from ..core.models.catalog import installed_models
 from ..settings import Settings
 
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://")

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QTextBrowser
 
 from .widgets import document_anchors
 
-# Same shape as core.answer's citation pattern: [3], [1, 2], each bracket of [1][2]; not x[1] (code).
+# Same shape as core.qa.answer's citation pattern: [3], [1, 2], each bracket of [1][2]; not x[1] (code).
 CITATION = re.compile(r"(?<![\w)\]'\"])\[(\d+(?:\s*,\s*\d+)*)\]|(?<=\])\[(\d+(?:\s*,\s*\d+)*)\]")
 STREAM_FLUSH_MS = 50  # tokens arrive far faster than anyone reads; re-render at most 20 times a second
 

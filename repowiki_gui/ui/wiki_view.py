@@ -15,7 +15,7 @@ from PySide6.QtGui import QAction, QDesktopServices
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QMenu, QPushButton, QSplitter,
                                QStackedWidget, QTextBrowser, QToolButton, QTreeView, QVBoxLayout, QWidget)
 
-from ..core.wiki_files import SPEC_TYPES, page_link_target, source_link_target
+from ..core.wiki.folder import SPEC_TYPES, page_link_target, source_link_target
 from .pyside_fixes import emit, no_data
 from .source_view import SourceView
 from .widgets import document_anchors, refill_repo_combo

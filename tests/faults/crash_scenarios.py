@@ -20,7 +20,7 @@ import psutil
 from conftest import processes_using, run_cli, wait_until
 from hostile_zips import make_zip
 
-from repowiki_gui.core.store import ChunkStore
+from repowiki_gui.core.index.store import ChunkStore
 from repowiki_gui.jobs.manager import ServiceManager
 from repowiki_gui.jobs.service import JobService
 from repowiki_gui.settings import Settings
@@ -90,8 +90,8 @@ def search_paths(service: JobService, question: str = "store chunks of a file") 
 
 def clean_index_chunks(zip_path: Path, home: Path) -> set[tuple]:
     """Index ``zip_path`` into a fresh data dir, in this process, the way the job does it."""
-    from repowiki_gui.core.indexer import index_zip
-    from repowiki_gui.core.repositories import RepoRegistry
+    from repowiki_gui.core.index.indexer import index_zip
+    from repowiki_gui.core.index.repositories import RepoRegistry
     from repowiki_gui.jobs.tasks import _embedder, _limits
     from repowiki_gui.settings import prepare_home
 

@@ -2,7 +2,7 @@
 
 Every case is built fresh into a directory the caller owns (a test's tmp dir).
 The crafting helpers (``make_zip``, ``patch``, ``headers``, ``info``) are the
-ones of ``tests/core/test_archive.py``: where zipfile will not write the
+ones of ``tests/core/ingest/test_archive.py``: where zipfile will not write the
 hostile thing itself, those patch header bytes after the fact.
 
 A case expects either an ``error`` (a phrase its one-sentence message must
@@ -24,8 +24,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-# The crafting helpers of tests/core/test_archive.py, reused rather than copied.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "core"))
+# The crafting helpers of tests/core/ingest/test_archive.py, reused rather than copied.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "core" / "ingest"))
 from test_archive import GOOD, headers, info, make_zip, patch
 
 ESCAPE_NAME = "repowiki_escaped.py"

@@ -1,6 +1,6 @@
 """Issue 7, point 2: every hostile or broken ZIP is one clear sentence or a correct index.
 
-The whole corpus (``hostile_zips.py``) goes through ``core.indexer.index_zip``
+The whole corpus (``hostile_zips.py``) goes through ``core.index.indexer.index_zip``
 with the real ONNX embedder and a real LanceDB, against a repository that is
 already indexed: a failing case must leave it searchable with the same chunks,
 and no case may write anything outside the data dir (an audit hook sees every
@@ -29,13 +29,13 @@ from hostile_zips import (
 )
 from sample_repos import SHOP_FILES
 
-from repowiki_gui.core.embedder import OnnxEmbedder
 from repowiki_gui.core.errors import ArchiveError, UserError
-from repowiki_gui.core.files import IngestLimits
-from repowiki_gui.core.indexer import index_zip
-from repowiki_gui.core.repositories import RepoRegistry
-from repowiki_gui.core.search import search
-from repowiki_gui.core.store import ChunkStore
+from repowiki_gui.core.index.indexer import index_zip
+from repowiki_gui.core.index.repositories import RepoRegistry
+from repowiki_gui.core.index.store import ChunkStore
+from repowiki_gui.core.ingest.files import IngestLimits
+from repowiki_gui.core.models.embedder import OnnxEmbedder
+from repowiki_gui.core.qa.search import search
 from repowiki_gui.settings import prepare_home
 
 VICTIM = "victim"  # the repository every failing case tries to replace

@@ -81,11 +81,11 @@ def indexed_markup(tmp_path):
     """A real index (LanceDB, fake embedder) of a ZIP whose file text, path and symbols carry markup."""
     import zipfile
 
-    from repowiki_gui.core.embedder import FakeEmbedder
-    from repowiki_gui.core.files import IngestLimits
-    from repowiki_gui.core.indexer import index_zip
-    from repowiki_gui.core.repositories import RepoRegistry
-    from repowiki_gui.core.store import ChunkStore
+    from repowiki_gui.core.index.indexer import index_zip
+    from repowiki_gui.core.index.repositories import RepoRegistry
+    from repowiki_gui.core.index.store import ChunkStore
+    from repowiki_gui.core.ingest.files import IngestLimits
+    from repowiki_gui.core.models.embedder import FakeEmbedder
 
     code = f"def evil():\n    return '{HTML_BAIT.strip()}'\n"
     zip_path = build(BY_NAME["html_in_file"], tmp_path / "corpus")
@@ -158,7 +158,7 @@ def test_onnxruntime_telemetry_is_off_in_every_process(tmp_path):
     hidden = {"ORT_DISABLE_TELEMETRY", "CI", "GITHUB_ACTIONS", "TF_BUILD", "BUILD_BUILDID", "JENKINS_URL"}
     env = {k: v for k, v in os.environ.items() if k not in hidden}
     env["HOME"] = str(tmp_path)
-    code = ("import repowiki_gui\nfrom repowiki_gui.core.embedder import OnnxEmbedder\n"
+    code = ("import repowiki_gui\nfrom repowiki_gui.core.models.embedder import OnnxEmbedder\n"
             "print(OnnxEmbedder().embed(['x']).shape)")
     run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from repowiki_gui.core.errors import ArchiveError
-from repowiki_gui.core.files import IngestLimits, ingest_zip
+from repowiki_gui.core.ingest.files import IngestLimits, ingest_zip
 
 FUZZ = settings(max_examples=int(os.environ.get("REPOWIKI_FUZZ_EXAMPLES", "200")), deadline=None,
                 derandomize=bool(os.environ.get("CI")), database=None,

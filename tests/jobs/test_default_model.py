@@ -1,7 +1,7 @@
 """The default model for real: the settings choose Qwen2.5-Coder 0.5B, assembled from its part wheels,
 loaded the way the interactive worker loads it, answering from focused sources with valid citations."""
-from repowiki_gui.core import model_catalog
-from repowiki_gui.core.answer import Reference, answer_question, warm_up
+from repowiki_gui.core.models import catalog
+from repowiki_gui.core.qa.answer import Reference, answer_question, warm_up
 from repowiki_gui.jobs import models
 from repowiki_gui.settings import Settings
 
@@ -10,10 +10,10 @@ from sample_repos import SHOP_FILES
 
 def test_the_default_settings_answer_with_the_bundled_qwen_model_and_cite_real_lines():
     settings = Settings()
-    assert settings.llm_model == model_catalog.DEFAULT_MODEL == "qwen2.5-coder-0.5b"
+    assert settings.llm_model == catalog.DEFAULT_MODEL == "qwen2.5-coder-0.5b"
     generator = models.generator(settings)
-    assert generator.model_path == model_catalog.ensure_model(model_catalog.DEFAULT_MODEL)
-    assert generator.model_path.stat().st_size == model_catalog.bundled(model_catalog.DEFAULT_MODEL).size
+    assert generator.model_path == catalog.ensure_model(catalog.DEFAULT_MODEL)
+    assert generator.model_path.stat().st_size == catalog.bundled(catalog.DEFAULT_MODEL).size
     assert models.generator(settings) is generator   # loaded once per process
     assert warm_up(generator) > 10                   # the system prompt's tokens, read ahead
     text = SHOP_FILES["src/shop/payment.py"]

@@ -49,7 +49,7 @@ class FakeBridge(BridgeSignals):
         self.calls.append(("exportWiki", (repo, out_dir)))
 
     def loadWiki(self, repo: str) -> None:  # noqa: N802
-        from repowiki_gui.core.wiki_files import load_manifest
+        from repowiki_gui.core.wiki.folder import load_manifest
 
         self.calls.append(("loadWiki", (repo,)))
         if self.wikis is not None:

@@ -84,7 +84,7 @@ def test_an_invalid_gguf_path_keeps_the_dialog_open_with_a_message(qtbot, tmp_pa
 
 
 def test_the_picker_lists_the_installed_bundled_models_with_size_and_picks_one(qtbot, tmp_path):
-    from repowiki_gui.core.model_catalog import DEFAULT_MODEL, installed_models
+    from repowiki_gui.core.models.catalog import DEFAULT_MODEL, installed_models
 
     dialog = make_dialog(qtbot, Settings(), tmp_path)
     ids = [dialog.model_choice.itemData(i) for i in range(dialog.model_choice.count())]

@@ -9,7 +9,7 @@ from PySide6.QtCore import QUrl
 from PySide6.QtWidgets import QFileDialog, QTextBrowser
 
 from fake_bridge import FakeBridge
-from repowiki_gui.core.wiki_files import SPEC_TYPES
+from repowiki_gui.core.wiki.folder import SPEC_TYPES
 from repowiki_gui.ui.markdown_html import render_markdown
 from repowiki_gui.ui.wiki_view import PAGE_ROLE, WikiPageModel, WikiView
 
@@ -395,8 +395,8 @@ def test_generate_and_export_through_the_real_bridge(qtbot, real_bridge, tmp_pat
     assert any(out.rglob("*.md")), list(out.rglob("*"))
 
     # removing the repository removes its wiki and its indexed sections too
-    from repowiki_gui.core.sections import SectionStore
     from repowiki_gui.core.datadir import wiki_dir
+    from repowiki_gui.core.index.sections import SectionStore
 
     home = bridge.home
     assert SectionStore(home / "lancedb", 384).count("shop") > 0

@@ -16,7 +16,7 @@ class QuestionRequests:
 
     @Slot(str, str, str, str)
     def ask(self, request_id: str, repo: str, question: str, conversation_id: str) -> None:
-        from ...core.conversations import Conversations
+        from ...core.qa.conversations import Conversations
 
         if self.service is None:
             emit(self.answerFailed, request_id, "The background services are not running.")
@@ -40,7 +40,7 @@ class QuestionRequests:
 
     def _follow(self, answer_id: str, retrieval_id: str, repo: str, conv_id: str) -> None:
         """Runs in its own thread: signals are thread-safe and queued to the receivers."""
-        from ...core.conversations import Conversations
+        from ...core.qa.conversations import Conversations
 
         service = self.service
         try:
@@ -66,13 +66,13 @@ class QuestionRequests:
 
     @Slot(str)
     def listConversations(self, repo: str) -> None:
-        from ...core.conversations import Conversations
+        from ...core.qa.conversations import Conversations
 
         self._guard(lambda: emit(self.conversationsChanged, repo, Conversations(app_db(self.home)).list(repo)))
 
     @Slot(str)
     def loadConversation(self, conversation_id: str) -> None:
-        from ...core.conversations import Conversations
+        from ...core.qa.conversations import Conversations
 
         def run():
             conversations = Conversations(app_db(self.home))

@@ -14,14 +14,14 @@ class RepoRequests:
     """Mixed into ServiceBridge: runs in the bridge thread with its ``home``, ``service`` and signals."""
 
     def _emit_repos(self) -> None:
-        from ...core.repositories import RepoRegistry
+        from ...core.index.repositories import RepoRegistry
 
         repos = [r.to_dict() for r in RepoRegistry(app_db(self.home)).all()]
         emit(self.reposChanged, repos)
 
     @Slot(str, str)
     def indexZip(self, path: str, name: str) -> None:
-        from ...core.repositories import check_repo_name
+        from ...core.index.repositories import check_repo_name
 
         def run():
             self.service.enqueue(INDEX_ZIP, str(Path(path).resolve()), check_repo_name(name))
@@ -31,7 +31,7 @@ class RepoRequests:
     @Slot(str)
     def reindexRepo(self, name: str) -> None:
         from ...core.errors import UserError
-        from ...core.repositories import RepoRegistry
+        from ...core.index.repositories import RepoRegistry
 
         def run():
             repo = RepoRegistry(app_db(self.home)).get(name)
@@ -46,7 +46,7 @@ class RepoRequests:
     @Slot(str)
     def removeRepo(self, name: str) -> None:
         from ...core.errors import UserError
-        from ...core.repositories import remove_repository
+        from ...core.index.repositories import remove_repository
 
         def run():
             if name in self._active_index:  # queued: it holds no lock yet, but would index it again
@@ -57,8 +57,8 @@ class RepoRequests:
         self._when_ready(run)
 
     def _chunk_store(self):
-        from ...core.embedder import DIM
-        from ...core.store import ChunkStore
+        from ...core.models.embedder import DIM
+        from ...core.index.store import ChunkStore
 
         if self._store is None:
             self._store = ChunkStore(lancedb_dir(self.home), DIM)

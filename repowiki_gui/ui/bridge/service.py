@@ -132,7 +132,7 @@ class ServiceBridge(RepoRequests, QuestionRequests, WikiRequests, BridgeSignals)
         A missing or damaged part is reported and the services start anyway:
         search and indexing work without the model.
         """
-        from ...core.model_catalog import resolve
+        from ...core.models.catalog import resolve
 
         try:
             settings = self.settings or Settings.load(self.home)

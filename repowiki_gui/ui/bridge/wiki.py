@@ -17,7 +17,7 @@ class WikiRequests:
     @Slot(str, list)
     def generateWiki(self, repo: str, spec_ids: list) -> None:
         """Queue the wiki job for ``repo`` with these spec types (all of them when empty)."""
-        from ...core.wiki_files import SPEC_TYPES
+        from ...core.wiki.folder import SPEC_TYPES
 
         def run():
             self.service.enqueue(GENERATE_WIKI, repo, list(spec_ids) or list(SPEC_TYPES), None)
@@ -27,7 +27,7 @@ class WikiRequests:
     @Slot(str, str)
     def exportWiki(self, repo: str, out_dir: str) -> None:
         """Queue the wiki job with the spec types of the wiki on disk (all when none) and an export folder."""
-        from ...core.wiki_files import SPEC_TYPES, load_manifest
+        from ...core.wiki.folder import SPEC_TYPES, load_manifest
 
         def run():
             specs = (load_manifest(wiki_dir(self.home, repo)) or {}).get("specs") or list(SPEC_TYPES)
@@ -37,7 +37,7 @@ class WikiRequests:
 
     @Slot(str)
     def loadWiki(self, repo: str) -> None:
-        from ...core.wiki_files import load_manifest
+        from ...core.wiki.folder import load_manifest
 
         manifest = load_manifest(wiki_dir(self.home, repo))
         emit(self.wikiLoaded, repo, manifest if isinstance(manifest, dict) else {})
@@ -45,7 +45,7 @@ class WikiRequests:
     @Slot(str, str)
     def loadWikiPage(self, repo: str, page: str) -> None:
         """Read and render one docs page here, so a big page never stalls the window."""
-        from ...core.wiki_files import DOCS
+        from ...core.wiki.folder import DOCS
         from ..markdown_html import render_markdown
 
         clean = posixpath.normpath(page)
