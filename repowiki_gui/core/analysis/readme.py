@@ -9,10 +9,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ..markup import Heading, fenced_rows, markdown_headings, rst_headings
+
 MAX_SUMMARY_CHARS = 800
 MAX_PARAGRAPHS = 3
 _README_NAMES = ("readme.md", "readme.markdown", "readme.rst", "readme.txt", "readme")
-_ATX = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _HTML_HEADING = re.compile(r"<h([1-6])[^>]*>(.*?)</h\1>", re.IGNORECASE)
 _UNDERLINE = re.compile(r"^([=\-~^\"'`#*+:.])\1{2,}\s*$")
 _IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)|!\[[^\]]*\]\[[^\]]*\]")
@@ -40,8 +41,8 @@ def find_readme(paths) -> str | None:
         p.rsplit("/", 1)[-1].lower()), p))
 
 
-def readme_headings(path: str, text: str) -> list[tuple[int, str, int]]:
-    """(level, text, 0-based row) of every heading of a README (Markdown, HTML or rST), fences skipped."""
+def readme_headings(path: str, text: str) -> list[Heading]:
+    """Every heading of a README (Markdown, HTML or rST) as ``Heading(row, level, title)``, fences skipped."""
     return _headings(text.split("\n"), path.lower().endswith(".rst"))
 
 
@@ -49,59 +50,37 @@ def readme_digest(path: str, text: str) -> ReadmeDigest:
     """Title, first prose paragraphs and level-2 headings of one README."""
     lines = text.split("\n")
     headings = _headings(lines, path.lower().endswith(".rst"))
-    title = next((t for level, t, _ in headings), "")
+    title = next((h.title for h in headings), "")
     if not title:
         title = next((_plain(line) for line in lines if _plain(line)), "")
-    paragraphs = _prose(lines, {row for _, _, row in headings})
+    # an overlined rST title's row is its overline: the title itself is the next line
+    paragraphs = _prose(lines, {h.row + bool(_UNDERLINE.match(lines[h.row].strip())) for h in headings})
     return ReadmeDigest(path, title, _summary(paragraphs),
-                        [t for level, t, _ in headings if level == 2 and t])
+                        [h.title for h in headings if h.level == 2 and h.title])
 
 
-def _headings(lines: list[str], rst: bool) -> list[tuple[int, str, int]]:
-    """(level, text, row) of every heading; rST levels follow the order adornments appear."""
-    found = []
-    rst_styles: list[str] = []
-    fenced = False
-    for row, line in enumerate(lines):
-        if line.lstrip().startswith(("```", "~~~")):
-            fenced = not fenced
-        if fenced:
-            continue
-        atx = _ATX.match(line)
-        html = _HTML_HEADING.search(line)
-        following = lines[row + 1] if row + 1 < len(lines) else ""
-        if atx:
-            found.append((len(atx.group(1)), _plain(atx.group(2)), row))
-        elif html:
-            found.append((int(html.group(1)), _plain(html.group(2)), row))
-        elif line.strip() and not _UNDERLINE.match(line) and _UNDERLINE.match(following):
-            char = following.strip()[0]
-            if not rst:  # Markdown setext: "=" is h1, "-" is h2
-                if char not in "=-":
-                    continue
-                level = 1 if char == "=" else 2
-            else:  # rST: levels follow the order in which adornment styles first appear
-                overlined = row > 0 and lines[row - 1].strip() == following.strip()
-                style = char + ("/" if overlined else "")
-                if style not in rst_styles:
-                    rst_styles.append(style)
-                level = rst_styles.index(style) + 1
-            found.append((level, _plain(line), row))
-    return found
+def _headings(lines: list[str], rst: bool) -> list[Heading]:
+    """Every heading (core/markup.py's, plus HTML ``<hN>`` in Markdown), its title as plain text."""
+    found = rst_headings(lines) if rst else markdown_headings(lines)
+    if not rst:
+        taken = {h.row for h in found}
+        fenced = fenced_rows(lines)
+        for row, line in enumerate(lines):
+            html = None if fenced[row] or row in taken else _HTML_HEADING.search(line)
+            if html:
+                found.append(Heading(row, int(html.group(1)), html.group(2)))
+    return [Heading(h.row, h.level, _plain(h.title)) for h in sorted(found)]
 
 
 def _prose(lines: list[str], heading_rows: set[int]) -> list[str]:
     """The first prose paragraphs, up to the first heading that follows some prose."""
     paragraphs: list[str] = []
     current: list[str] = []
-    fenced = False
+    fenced = fenced_rows(lines) + [False]
     directive = False
     for row, raw in enumerate(lines + [""]):
         line = raw.strip()
-        if line.startswith(("```", "~~~")):
-            fenced = not fenced
-            continue
-        if fenced:
+        if fenced[row]:
             continue
         if line.startswith(".. "):
             directive = True  # an rST directive and its indented options

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from repowiki_gui.core.index.symbols import CODE_LANGUAGES, Definition, find_definitions
+from repowiki_gui.core.markup import markdown_headings, rst_headings
 
 TEXT_OVERLAP_LINES = 3
 
@@ -133,9 +134,9 @@ class _Chunker:
                 pieces = self.layout(definitions, 0, len(self.lines) - 1, "module", "")
                 return self.merge(self.emit(pieces, overlap=0))
         if self.lang == "markdown":
-            return self.merge(self.emit(self.sections(_markdown_headings(self.lines)), overlap=0))
+            return self.merge(self.emit(self.sections(markdown_headings(self.lines)), overlap=0))
         if self.lang == "rst":
-            return self.merge(self.emit(self.sections(_rst_headings(self.lines)), overlap=0))
+            return self.merge(self.emit(self.sections(rst_headings(self.lines)), overlap=0))
         start, end = self.trim(0, len(self.lines) - 1)
         return [out.chunk for out in self.emit([_Piece("text", "", start, end)],
                                                  overlap=TEXT_OVERLAP_LINES)]
@@ -458,73 +459,3 @@ def _fit_search(lo: int, hi: int, probe: Callable[[int], tuple[int, int]],
     return good
 
 
-# -- headings -------------------------------------------------------------------
-
-_ATX = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?[ \t]*$")
-_ATX_CLOSING = re.compile(r"(?:^|[ \t]+)#+$")
-_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
-_SETEXT = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
-_NOT_SETEXT_TEXT = re.compile(r"^\s*(?:[-*+>|]|\d+[.)]\s|<)")
-_RST_ADORNMENT = re.compile(r"^([=\-`:'\"~^_*+#<>.!$%&,/;?@\[\\\]{|}])\1+[ \t]*$")
-
-
-def _markdown_headings(lines: list[str]) -> list[tuple[int, int, str]]:
-    """(row, level, title) of ATX and setext headings outside fenced code and front matter."""
-    headings: list[tuple[int, int, str]] = []
-    row = 0
-    if lines and lines[0].strip() == "---":  # YAML front matter: its "---" is no heading
-        for end in range(1, len(lines)):
-            if lines[end].strip() in ("---", "..."):
-                row = end + 1
-                break
-    fence = ""
-    previous_text = False  # whether the previous line could be a setext title
-    while row < len(lines):
-        line = lines[row].rstrip("\r")
-        opening = _FENCE.match(line)
-        if fence:
-            if opening and opening.group(1)[0] == fence[0] and len(opening.group(1)) >= len(fence):
-                fence = ""
-            row += 1
-            continue
-        if opening:
-            fence, previous_text = opening.group(1), False
-            row += 1
-            continue
-        atx = _ATX.match(line)
-        if atx:
-            title = _ATX_CLOSING.sub("", atx.group(2) or "").strip()
-            headings.append((row, len(atx.group(1)), title))
-            previous_text = False
-        elif previous_text and _SETEXT.match(line):
-            level = 1 if line.strip()[0] == "=" else 2
-            headings.append((row - 1, level, lines[row - 1].strip()))
-            previous_text = False
-        else:
-            previous_text = bool(line.strip()) and not line.startswith(("    ", "\t")) \
-                and not _NOT_SETEXT_TEXT.match(line)
-        row += 1
-    return headings
-
-
-def _rst_headings(lines: list[str]) -> list[tuple[int, int, str]]:
-    """(row, level, title) of reStructuredText titles; levels follow first use of each style."""
-    headings: list[tuple[int, int, str]] = []
-    styles: list[tuple[str, bool]] = []
-    row = 0
-    while row + 1 < len(lines):
-        title = lines[row].rstrip()
-        under = _RST_ADORNMENT.match(lines[row + 1].rstrip())
-        over = under is not None and row > 0 and lines[row - 1].rstrip() == lines[row + 1].rstrip()
-        # An indented line is a block quote unless an overline makes it a centred title.
-        if (title.strip() and (over or not title[0].isspace()) and not _RST_ADORNMENT.match(title)
-                and under and len(lines[row + 1].rstrip()) >= min(len(title.strip()), 3)):
-            char = under.group(1)
-            style = (char, over)
-            if style not in styles:
-                styles.append(style)
-            headings.append((row - 1 if over else row, styles.index(style) + 1, title.strip()))
-            row += 2
-            continue
-        row += 1
-    return headings

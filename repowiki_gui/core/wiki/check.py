@@ -14,6 +14,8 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
+from ..markup import outside_fences
+
 UNVERIFIED_MARK = " (?)"
 
 SPAN = re.compile(r"(?<!`)`([^`\n]+)`(?!`)")
@@ -155,20 +157,3 @@ def measure_spans(markdown: str, vocab: Vocabulary) -> CheckStats:
     for block in outside_fences(markdown):
         stats.add(check_spans(block, vocab)[1])
     return stats
-
-
-def outside_fences(markdown: str) -> list[str]:
-    parts, current, fence = [], [], None
-    for line in markdown.split("\n"):
-        m = re.match(r"^\s*(`{3,}|~{3,})", line)
-        if fence is None and m:
-            fence = m.group(1)
-            parts.append("\n".join(current))
-            current = []
-        elif fence is not None:
-            if line.strip().startswith(fence) and not line.strip()[len(fence):].strip():
-                fence = None
-        else:
-            current.append(line)
-    parts.append("\n".join(current))
-    return parts

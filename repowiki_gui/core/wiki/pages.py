@@ -354,7 +354,7 @@ class Planner:
         if r is None or r.path not in self.files:
             return []
         lines = self.files[r.path].split("\n")
-        heads = [(row, title) for _, title, row in readme_headings(r.path, self.files[r.path])]
+        heads = [(h.row, h.title) for h in readme_headings(r.path, self.files[r.path])]
         out = []
         for n, (i, title) in enumerate(heads):
             if re.search(r"install|usage|quick|getting started|setup|example|run", title, re.I):
