@@ -147,7 +147,7 @@ def _vectors(chunks: list[Chunk], store: ChunkStore, embedder: Embedder,
             todo.setdefault(c.content_hash, []).append(i)
     # One global sort by length keeps padding small in every model batch.
     hashes = sorted(todo, key=lambda h: len(chunks[todo[h][0]].embed_text))
-    step = max(1, getattr(embedder, "batch_size", 32)) * 4
+    step = max(1, embedder.batch_size) * 4
     for start in range(0, len(hashes), step):
         progress.check()
         progress.update("embed", f"Embedding chunks ({len(known)} reused)", start, len(hashes))

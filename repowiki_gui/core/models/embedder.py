@@ -11,7 +11,6 @@ import hashlib
 import re
 from importlib import resources
 from pathlib import Path
-from typing import Protocol
 
 import numpy as np
 
@@ -21,16 +20,26 @@ MODEL_ID = "all-MiniLM-L6-v2"
 DIM = 384
 
 
-class Embedder(Protocol):
-    model_id: str
-    dim: int
-    max_tokens: int
+class Embedder:
+    """What the indexer and search need of an embedding model; OnnxEmbedder and the tests' fake are ones.
+
+    ``batch_size`` (texts per call the caller should gather) and
+    ``max_tokens`` (the model's window) have defaults here, so a caller never
+    needs to ask whether an embedder has them.
+    """
+
+    model_id: str = ""
+    dim: int = 0
+    max_tokens: int = 256
+    batch_size: int = 32
 
     def count_tokens(self, text: str) -> int:
         """Model tokens of ``text`` including the two special tokens."""
+        raise NotImplementedError
 
     def embed(self, texts: list[str]) -> np.ndarray:
         """An (n, dim) float32 array of L2-normalised vectors."""
+        raise NotImplementedError
 
 
 def default_model_path() -> Path:
@@ -48,7 +57,7 @@ def _normalise(vectors: np.ndarray) -> np.ndarray:
     return (vectors / np.maximum(norms, 1e-12)).astype(np.float32)
 
 
-class OnnxEmbedder:
+class OnnxEmbedder(Embedder):
     """all-MiniLM-L6-v2 via onnxruntime: length-sorted batches, mean pooling, L2 norm."""
 
     model_id = MODEL_ID
@@ -126,7 +135,7 @@ class OnnxEmbedder:
 _WORD = re.compile(r"[A-Za-z0-9_]+")
 
 
-class FakeEmbedder:
+class FakeEmbedder(Embedder):
     """Deterministic bag-of-words hashing embedder for fast unit tests (no model)."""
 
     model_id = "fake-hash-64"

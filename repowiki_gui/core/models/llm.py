@@ -15,7 +15,7 @@ import re
 import sys
 import threading
 from pathlib import Path
-from typing import Callable, Iterator, Protocol
+from typing import Callable, Iterator
 
 from ..errors import RepoWikiError, UserError
 from .catalog import module_dir
@@ -32,26 +32,49 @@ def _never() -> bool:
     return False
 
 
-class Generator(Protocol):
-    model_id: str
-    n_ctx: int
+# Tokens read between two progress reports: small enough for a line that moves every
+# second or so on two cores, large enough that llama.cpp's batches stay efficient.
+PROMPT_STEP_TOKENS = 96
+
+
+class Generator:
+    """What answers and the wiki's prose need of a language model; LlamaGenerator and FakeGenerator are ones.
+
+    ``warm`` and ``read`` have working defaults (nothing cached ahead, the
+    prompt reported read in ``PROMPT_STEP_TOKENS`` steps), so a model that
+    caches nothing needs only the counting and ``stream``.
+    """
+
+    model_id: str = ""
+    n_ctx: int = 0
 
     def count_tokens(self, text: str) -> int:
         """Model tokens of ``text`` alone (no special tokens added)."""
+        raise NotImplementedError
 
     def count_message_tokens(self, messages: list[dict]) -> int:
         """Tokens of the prompt the chat template renders from ``messages``."""
+        raise NotImplementedError
 
     def warm(self, messages: list[dict]) -> int:
         """Read the prompt prefix that chats starting with ``messages`` share ahead of time; its tokens."""
+        return 0
 
     def read(self, messages: list[dict], on_progress: Callable[[int, int], None],
              should_stop: Callable[[], bool] = _never) -> int:
         """Read the prompt of ``messages`` now, in batches, calling ``on_progress(done, total)`` after each.
 
         ``total`` counts the tokens not already cached; returns it.  ``stream``
-        on the same messages then starts writing at once.
+        on the same messages then starts writing at once.  Here nothing is
+        cached: the whole prompt is reported in ``PROMPT_STEP_TOKENS`` steps.
         """
+        total = self.count_message_tokens(messages)
+        on_progress(0, total)
+        for done in range(PROMPT_STEP_TOKENS, total + PROMPT_STEP_TOKENS, PROMPT_STEP_TOKENS):
+            if should_stop():
+                break
+            on_progress(min(done, total), total)
+        return total
 
     def stream(self, messages: list[dict], *, max_tokens: int, temperature: float,
                should_stop: Callable[[], bool] = _never, not_first: tuple[str, ...] = ()) -> Iterator[str]:
@@ -59,11 +82,9 @@ class Generator(Protocol):
 
         The reply never starts with a token that begins one of ``not_first``.
         """
+        raise NotImplementedError
 
 
-# Tokens read between two progress reports: small enough for a line that moves every
-# second or so on two cores, large enough that llama.cpp's batches stay efficient.
-PROMPT_STEP_TOKENS = 96
 
 _PARAMS_LOCK = threading.Lock()
 
@@ -121,7 +142,7 @@ def default_model_path() -> Path:
     return folder / DEFAULT_MODEL_FILE
 
 
-class LlamaGenerator:
+class LlamaGenerator(Generator):
     """A GGUF chat model on llama.cpp, loaded once; generation is not thread-safe (one answer at a time)."""
 
     def __init__(self, model_path: Path | None = None, n_ctx: int = 2048, threads: int = 2, seed: int = 0):
@@ -270,7 +291,7 @@ class LlamaGenerator:
 _FAKE_TOKEN = re.compile(r"\w+|[^\w\s]")
 
 
-class FakeGenerator:
+class FakeGenerator(Generator):
     """Replays queued replies word by word and records every prompt; fast and deterministic.
 
     A token is a run of word characters or one punctuation mark.  A prompt
@@ -289,20 +310,6 @@ class FakeGenerator:
     def count_tokens(self, text: str) -> int:
         """Words and punctuation marks in ``text``."""
         return len(_FAKE_TOKEN.findall(text))
-
-    def warm(self, messages: list[dict]) -> int:
-        return 0
-
-    def read(self, messages: list[dict], on_progress: Callable[[int, int], None],
-             should_stop: Callable[[], bool] = _never) -> int:
-        """Report the whole prompt read in ``PROMPT_STEP_TOKENS`` steps (nothing is cached)."""
-        total = self.count_message_tokens(messages)
-        on_progress(0, total)
-        for done in range(PROMPT_STEP_TOKENS, total + PROMPT_STEP_TOKENS, PROMPT_STEP_TOKENS):
-            if should_stop():
-                break
-            on_progress(min(done, total), total)
-        return total
 
     def count_message_tokens(self, messages: list[dict]) -> int:
         """Contents plus ``MESSAGE_OVERHEAD_TOKENS`` per message and for the reply header."""

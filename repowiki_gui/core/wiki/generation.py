@@ -313,7 +313,7 @@ def _index_sections(repo: str, rows: list[SectionRow], sections: SectionStore, e
 
 def _fit(text: str, embedder: Embedder, max_tokens: int) -> str:
     """The longest word prefix of ``text`` within the embedder's window (a section's start says what it is)."""
-    limit = min(max_tokens, getattr(embedder, "max_tokens", max_tokens))
+    limit = min(max_tokens, embedder.max_tokens)
     if embedder.count_tokens(text) <= limit:
         return text
     words = text.split(" ")

@@ -140,3 +140,20 @@ def test_a_ruled_out_opening_never_starts_the_reply(llm):
     opening = free.split()[0]
     held = "".join(llm.stream(ask, max_tokens=12, temperature=0.0, not_first=(opening,))).lstrip()
     assert held.strip() and not held.startswith(opening)
+
+
+def test_the_generator_base_gives_a_caching_free_model_warm_and_stepped_read():
+    from repowiki_gui.core.models.embedder import Embedder, FakeEmbedder, OnnxEmbedder
+    from repowiki_gui.core.models.llm import PROMPT_STEP_TOKENS, FakeGenerator, Generator, LlamaGenerator
+
+    class Counting(Generator):
+        def count_message_tokens(self, messages):
+            return 2 * PROMPT_STEP_TOKENS + 5
+
+    seen = []
+    assert Counting().warm([]) == 0
+    assert Counting().read([], lambda done, total: seen.append((done, total))) == 2 * PROMPT_STEP_TOKENS + 5
+    assert seen[0] == (0, seen[0][1]) and seen[-1][0] == seen[-1][1] and len(seen) == 4
+    assert issubclass(FakeGenerator, Generator) and issubclass(LlamaGenerator, Generator)
+    assert issubclass(FakeEmbedder, Embedder) and issubclass(OnnxEmbedder, Embedder)
+    assert FakeEmbedder().batch_size == Embedder.batch_size  # defaults the indexer no longer guesses
