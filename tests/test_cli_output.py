@@ -5,7 +5,7 @@ import io
 
 import pytest
 
-from repowiki_gui import cli
+from repowiki_gui.cli import output, services
 from repowiki_gui.core.models import catalog
 from repowiki_gui.settings import Settings
 
@@ -26,8 +26,8 @@ def _assembly(monkeypatch, tty: bool) -> str:
 
     monkeypatch.setattr(catalog, "resolve", resolve)
     err = _Stderr(tty)
-    monkeypatch.setattr(cli.sys, "stderr", err)
-    cli._prepare_model(Settings())
+    monkeypatch.setattr(services.sys, "stderr", err)
+    services.prepare_model(Settings())
     return err.getvalue()
 
 
@@ -44,8 +44,8 @@ def test_assembly_on_a_terminal_counts_up_on_one_line(monkeypatch):
 @pytest.mark.parametrize("tty", [False, True])
 def test_the_reading_line_goes_away_or_stays_one_line(monkeypatch, tty):
     err = _Stderr(tty)
-    monkeypatch.setattr(cli.sys, "stderr", err)
-    line = cli._ReadingLine(enabled=True)
+    monkeypatch.setattr(output.sys, "stderr", err)
+    line = output.ReadingLine(enabled=True)
     for done in (0, 96, 192, 240):
         line.update(done, 240)
     line.end()
@@ -54,6 +54,6 @@ def test_the_reading_line_goes_away_or_stays_one_line(monkeypatch, tty):
         assert "100%" in out and out.endswith("\r\033[K")
     else:
         assert out == "  Reading the sources (240 tokens)…\n"
-    quiet = cli._ReadingLine(enabled=False)  # --json: nothing but the object
+    quiet = output.ReadingLine(enabled=False)  # --json: nothing but the object
     quiet.update(10, 240)
     assert err.getvalue() == out
