@@ -241,42 +241,64 @@ def validate(zf: zipfile.ZipFile, *, archive_size: int, max_members: int,
     progress.update("extract", f"Checking {len(infos):,} entries", 0, len(infos))
     files: list[tuple[zipfile.ZipInfo, str]] = []
     seen: set[str] = set()
-    total = compressed = 0
     for index, info in enumerate(infos):
         if index % _CHECK_EVERY == 0:
             progress.check()
-        if "\x00" in info.orig_filename:  # zipfile silently cuts the name at the NUL
-            raise ArchiveError(f"The ZIP holds a member name with a NUL character "
-                               f"({show(info.orig_filename)}).")
-        raw_name = member_name(info)
-        path = normalise_name(raw_name)
-        if info.flag_bits & 0x1:
-            raise ArchiveError(f"The ZIP holds an encrypted member ({show(path)}); "
-                               "encrypted archives are not supported.")
-        kind = stat.S_IFMT(info.external_attr >> 16)
-        if kind == stat.S_IFLNK:
-            raise ArchiveError(f"The ZIP holds a symbolic link ({show(path)}); links are not followed.")
-        if kind in _SPECIAL_KINDS:
-            raise ArchiveError(f"The ZIP holds a special file ({show(path)}), such as a device or "
-                               "pipe; only regular files are accepted.")
-        if raw_name.replace("\\", "/").endswith("/") or kind == stat.S_IFDIR or not path:
+        path = _check_entry(info)
+        if path is None:
             continue  # a folder: nothing to read
-        if info.header_offset < 0:  # the directory says the data starts before the file does
-            raise ArchiveError(f"The ZIP archive is corrupt or truncated: {show(path)} cannot be read.")
-        if info.compress_type not in _SUPPORTED_METHODS:
-            raise ArchiveError(f"The ZIP holds a member compressed with an unsupported method "
-                               f"({show(path)}, method {info.compress_type}).")
-        if path in seen:
-            raise ArchiveError(f"The ZIP holds the same path twice ({show(path)}).")
-        seen.add(path)
-        if info.file_size > RATIO_FLOOR_BYTES and info.file_size > max_compression_ratio * max(info.compress_size, 1):
-            ratio = info.file_size / max(info.compress_size, 1)
-            raise ArchiveError(f"The ZIP holds a member that expands {ratio:,.0f}-fold ({show(path)}), "
-                               f"more than the limit of {max_compression_ratio:,.0f}; "
-                               "it looks like a compression bomb.")
-        total += info.file_size
-        compressed += info.compress_size
+        _check_file(info, path, seen, max_compression_ratio)
         files.append((info, path))
+    _check_totals([info for info, _ in files], archive_size=archive_size,
+                  max_uncompressed_bytes=max_uncompressed_bytes,
+                  max_compression_ratio=max_compression_ratio)
+    return _listing(files, entries=len(infos))
+
+
+def _check_entry(info: zipfile.ZipInfo) -> str | None:
+    """The entry's normalised path, or None for a folder; ``ArchiveError`` for an unsafe name, encryption or kind."""
+    if "\x00" in info.orig_filename:  # zipfile silently cuts the name at the NUL
+        raise ArchiveError(f"The ZIP holds a member name with a NUL character "
+                           f"({show(info.orig_filename)}).")
+    raw_name = member_name(info)
+    path = normalise_name(raw_name)
+    if info.flag_bits & 0x1:
+        raise ArchiveError(f"The ZIP holds an encrypted member ({show(path)}); "
+                           "encrypted archives are not supported.")
+    kind = stat.S_IFMT(info.external_attr >> 16)
+    if kind == stat.S_IFLNK:
+        raise ArchiveError(f"The ZIP holds a symbolic link ({show(path)}); links are not followed.")
+    if kind in _SPECIAL_KINDS:
+        raise ArchiveError(f"The ZIP holds a special file ({show(path)}), such as a device or "
+                           "pipe; only regular files are accepted.")
+    if raw_name.replace("\\", "/").endswith("/") or kind == stat.S_IFDIR or not path:
+        return None
+    return path
+
+
+def _check_file(info: zipfile.ZipInfo, path: str, seen: set[str],
+                max_compression_ratio: float) -> None:
+    """Refuse a file member that cannot be read, repeats a path (added to ``seen``) or is a bomb."""
+    if info.header_offset < 0:  # the directory says the data starts before the file does
+        raise ArchiveError(f"The ZIP archive is corrupt or truncated: {show(path)} cannot be read.")
+    if info.compress_type not in _SUPPORTED_METHODS:
+        raise ArchiveError(f"The ZIP holds a member compressed with an unsupported method "
+                           f"({show(path)}, method {info.compress_type}).")
+    if path in seen:
+        raise ArchiveError(f"The ZIP holds the same path twice ({show(path)}).")
+    seen.add(path)
+    if info.file_size > RATIO_FLOOR_BYTES and info.file_size > max_compression_ratio * max(info.compress_size, 1):
+        ratio = info.file_size / max(info.compress_size, 1)
+        raise ArchiveError(f"The ZIP holds a member that expands {ratio:,.0f}-fold ({show(path)}), "
+                           f"more than the limit of {max_compression_ratio:,.0f}; "
+                           "it looks like a compression bomb.")
+
+
+def _check_totals(infos: list[zipfile.ZipInfo], *, archive_size: int,
+                  max_uncompressed_bytes: int, max_compression_ratio: float) -> None:
+    """Refuse file members whose declared sizes, added up, make a bomb."""
+    total = sum(info.file_size for info in infos)
+    compressed = sum(info.compress_size for info in infos)
     if total > max_uncompressed_bytes:
         raise ArchiveError(bomb_total(max_uncompressed_bytes))
     # Honest members own disjoint bytes of the file; more compressed bytes than the
@@ -286,6 +308,10 @@ def validate(zf: zipfile.ZipFile, *, archive_size: int, max_members: int,
     if total > RATIO_FLOOR_BYTES and total > max_compression_ratio * archive_size:
         raise ArchiveError(f"The ZIP as a whole expands {total / archive_size:,.0f}-fold, more than "
                            f"the limit of {max_compression_ratio:,.0f}; it looks like a compression bomb.")
+
+
+def _listing(files: list[tuple[zipfile.ZipInfo, str]], entries: int) -> Listing:
+    """The validated files as members, the single top folder (if any) stripped from their paths."""
     root = _single_root([path for _, path in files])
     cut = len(root) + 1 if root else 0
     members = [Member(info, path[cut:] if root and path.startswith(root + "/") else path, path)
@@ -294,7 +320,7 @@ def validate(zf: zipfile.ZipFile, *, archive_size: int, max_members: int,
         if _DRIVE.match(member.path):
             raise ArchiveError(f"The ZIP holds a path that names a drive once its top folder is removed "
                                f"({show(member.name)}).")
-    return Listing(members=members, root_folder=root, entries=len(infos))
+    return Listing(members=members, root_folder=root, entries=entries)
 
 
 def _single_root(paths: list[str]) -> str | None:
