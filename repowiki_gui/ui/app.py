@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ctypes.util
+import logging
 import os
 import signal
 import sys
@@ -11,6 +12,7 @@ XCB_HINT = ("repowiki: the window needs the xcb libraries on Linux: "
             "sudo apt-get install libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 "
             "(Qt reports 'could not load the Qt platform plugin xcb' without them).")
 _XCB_LIBS = ("xcb-cursor", "xcb-icccm", "xcb-keysyms")
+log = logging.getLogger(__name__)
 
 
 def platform_hint() -> str | None:
@@ -53,6 +55,11 @@ class Gui:
         self.window.show()
         self.thread.start()
 
+    def quit_on_signal(self, signum: int) -> None:
+        """A quit signal closes the window, which quits the app and stops the services."""
+        log.info("%s received: closing the window", signal.Signals(signum).name)
+        self.window.close()
+
     def stop(self) -> None:
         """Stop the services (blocks until they are down: no process is left) and the bridge thread."""
         if self._stopped:
@@ -70,15 +77,28 @@ def run_gui(home: Path, redis_url: str | None = None, smoke_zip: Path | None = N
     With ``smoke_zip``, run the smoke test of ``ui/smoke.py`` in the window and return its exit code.
     """
     if smoke_zip is not None:
-        from ..core.errors import UserError
-
-        smoke_zip = Path(smoke_zip).expanduser().resolve()
-        if not smoke_zip.is_file():
-            raise UserError(f"The smoke test's ZIP {smoke_zip} does not exist or is not a file.")
+        smoke_zip = checked_smoke_zip(smoke_zip)
     hint = platform_hint()
     if hint:
         print(hint, file=sys.stderr, flush=True)
-    from PySide6.QtCore import QTimer
+    app = application()
+    if smoke_zip is not None:
+        return run_smoke(app, home, redis_url, smoke_zip, smoke_question, smoke_timeout_s)
+    return run_window(app, Gui(home, redis_url))
+
+
+def checked_smoke_zip(path: Path) -> Path:
+    """The smoke test's ZIP as an absolute path, refused in one sentence before any window opens."""
+    from ..core.errors import UserError
+
+    path = Path(path).expanduser().resolve()
+    if not path.is_file():
+        raise UserError(f"The smoke test's ZIP {path} does not exist or is not a file.")
+    return path
+
+
+def application():
+    """The one QApplication, named and iconed; it lives until the window closes, not its last dialog."""
     from PySide6.QtWidgets import QApplication
 
     from .widgets import icon
@@ -89,38 +109,46 @@ def run_gui(home: Path, redis_url: str | None = None, smoke_zip: Path | None = N
     app.setApplicationDisplayName("RepoWiki")
     app.setWindowIcon(icon("repowiki"))
     app.setQuitOnLastWindowClosed(False)   # an open message box must not keep the app alive
-    smoke = None
-    if smoke_zip is not None:
-        import tempfile
+    return app
 
-        from PySide6.QtCore import QSettings
 
-        from ..core.index.repositories import default_repo_name
-        from .smoke import SMOKE_QUESTION, SMOKE_TIMEOUT_S, SmokeRun
+def run_window(app, gui: Gui) -> int:
+    """Show the window and run the event loop until it closes; the services stop however it ends.
 
-        # The smoke run keeps the user's window layout untouched: its QSettings live and die with it.
-        ui_dir = tempfile.TemporaryDirectory(prefix="repowiki-smoke-")
-        gui = Gui(home, redis_url, qsettings=QSettings(str(Path(ui_dir.name) / "ui.ini"),
-                                                        QSettings.Format.IniFormat))
-        smoke = SmokeRun(gui, smoke_zip, default_repo_name(smoke_zip), smoke_question or SMOKE_QUESTION,
-                         smoke_timeout_s or SMOKE_TIMEOUT_S)
-        smoke.start()
-    else:
-        gui = Gui(home, redis_url)
+    SIGTERM, SIGHUP and Ctrl-C close the window as its close button does (``quit_signals.py``).
+    """
+    from .quit_signals import QuitSignals
+
     gui.window.closed.connect(app.quit)
     app.aboutToQuit.connect(gui.stop)
-    # Ctrl-C in the terminal quits cleanly: Python sees the signal only when the event loop lets it run.
-    signal.signal(signal.SIGINT, lambda *_: app.quit())
-    heartbeat = QTimer()
-    heartbeat.timeout.connect(lambda: None)
-    heartbeat.start(250)
-    gui.start()
-    code = app.exec()
-    gui.stop()
-    if smoke is not None:
-        ui_dir.cleanup()
-        if smoke.code is None:
-            print("repowiki: smoke test failed: the window was closed before it ended", file=sys.stderr)
-            return 1
-        return smoke.code
-    return code
+    signals = QuitSignals()
+    signals.received.connect(gui.quit_on_signal)
+    try:
+        gui.start()
+        return app.exec()
+    finally:
+        gui.stop()
+        signals.close()
+
+
+def run_smoke(app, home: Path, redis_url: str | None, zip_path: Path, question: str | None,
+              timeout_s: float | None) -> int:
+    """The smoke test of ``ui/smoke.py`` in a real window; its exit code."""
+    import tempfile
+
+    from PySide6.QtCore import QSettings
+
+    from ..core.index.repositories import default_repo_name
+    from .smoke import SMOKE_QUESTION, SMOKE_TIMEOUT_S, SmokeRun
+
+    # The smoke run keeps the user's window layout untouched: its QSettings live and die with it.
+    with tempfile.TemporaryDirectory(prefix="repowiki-smoke-") as ui_dir:
+        gui = Gui(home, redis_url, qsettings=QSettings(str(Path(ui_dir) / "ui.ini"), QSettings.Format.IniFormat))
+        smoke = SmokeRun(gui, zip_path, default_repo_name(zip_path), question or SMOKE_QUESTION,
+                         timeout_s or SMOKE_TIMEOUT_S)
+        smoke.start()
+        run_window(app, gui)
+    if smoke.code is None:
+        print("repowiki: smoke test failed: the window was closed before it ended", file=sys.stderr)
+        return 1
+    return smoke.code

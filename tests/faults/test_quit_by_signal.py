@@ -1,0 +1,58 @@
+"""Issue 14, point 5: a desktop session's SIGTERM (logout) or SIGHUP (terminal closed) quits the
+window as closing it does: the services it started stop, and no process of its data dir is left.
+
+A real `repowiki gui` process on the offscreen platform, with its real Redis and workers.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from helpers.processes import processes_using, run_cli
+from helpers.waiting import wait_until
+
+
+def services_up(home) -> bool:
+    """Redis answers and both workers (interactive and bulk) have registered."""
+    done = run_cli("status", "--json", home=home, timeout=60)
+    if done.returncode != 0:
+        return False
+    return len(json.loads(done.stdout).get("workers") or []) >= 2
+
+
+def start_window(home) -> subprocess.Popen:
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    return subprocess.Popen([sys.executable, "-m", "repowiki_gui", "--home", str(home), "gui"],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=env)
+
+
+def quit_by_signal(home, signum: int) -> tuple[int, str, list]:
+    window = start_window(home)
+    try:
+        wait_until(lambda: window.poll() is not None or services_up(home), timeout_s=120, interval_s=0.5,
+                   what="the window's Redis and workers")
+        assert window.poll() is None, window.communicate()[1]
+        pids = {p.pid for p in processes_using(home)} - {window.pid}
+        assert pids, "the window started no process of its data dir"
+        window.send_signal(signum)
+        _out, err = window.communicate(timeout=60)
+    finally:
+        if window.poll() is None:
+            window.kill()
+            window.communicate()
+    return window.returncode, err, [p.info["cmdline"] for p in processes_using(home)]
+
+
+@pytest.mark.timeout(200)
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT], ids=["SIGTERM", "SIGHUP", "SIGINT"])
+def test_a_signal_quits_the_window_and_stops_its_services(home, signum):
+    code, err, left = quit_by_signal(home, signum)
+    assert left == []          # no redis-server, no worker
+    assert code == 0, err      # the close path ran to its end, not the signal's default death
+    assert "Traceback" not in err, err
