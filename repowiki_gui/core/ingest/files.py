@@ -30,6 +30,7 @@ import codecs
 import hashlib
 import posixpath
 import re
+import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -133,6 +134,7 @@ def ingest_zip(zip_path: Path, limits: IngestLimits,
     Stages: "extract" (validating, then reading members) and "scan" (decoding).
     """
     zip_path = Path(zip_path)
+    skipped: Counter[str] = Counter()
     with open_zip(zip_path, limits.max_zip_members) as zf:
         listing = validate(zf, archive_size=zip_path.stat().st_size,
                            max_members=limits.max_zip_members,
@@ -140,24 +142,40 @@ def ingest_zip(zip_path: Path, limits: IngestLimits,
                            max_compression_ratio=limits.max_compression_ratio,
                            progress=progress)
         digest = _sha256_file(zip_path, progress)  # after validation: a bad ZIP fails fast
-        skipped: Counter[str] = Counter()
-        budget = ReadBudget(limits.max_uncompressed_bytes)
-        selector = _Selector(listing.members)
-        selector.load_gitignores(lambda m: read_member(zf, m, budget), limits.max_file_bytes)
-        total = len(listing.members)
-        raw: list[tuple[Member, bytes]] = []
-        for index, member in enumerate(listing.members):
-            if index % _CHECK_EVERY == 0:
-                progress.check()
-                progress.update("extract", "Reading files", index, total)
-            reason = selector.reason(member) or _size_reason(member, limits)
-            if reason:
-                skipped[reason] += 1
-            else:
-                data = selector.preread.pop(member.path, None)
-                raw.append((member, read_member(zf, member, budget) if data is None else data))
-        progress.update("extract", "Reading files", total, total)
+        raw = _read_selected(zf, listing.members, limits, progress, skipped)
+    files = _decode_all(raw, progress, skipped)
+    if not any(f.text.strip() for f in files):
+        raise ArchiveError(_no_text_message(len(listing.members), skipped, len(files)))
+    files.sort(key=lambda f: f.path)
+    return Ingested(files=files, skipped=dict(skipped), zip_sha256=digest,
+                    root_folder=listing.root_folder, members=len(listing.members))
 
+
+def _read_selected(zf: zipfile.ZipFile, members: list[Member], limits: IngestLimits,
+                   progress: Progress, skipped: Counter[str]) -> list[tuple[Member, bytes]]:
+    """The raw bytes of the members worth reading; the others are counted in ``skipped``."""
+    budget = ReadBudget(limits.max_uncompressed_bytes)
+    selector = _Selector(members)
+    selector.load_gitignores(lambda m: read_member(zf, m, budget), limits.max_file_bytes)
+    total = len(members)
+    raw: list[tuple[Member, bytes]] = []
+    for index, member in enumerate(members):
+        if index % _CHECK_EVERY == 0:
+            progress.check()
+            progress.update("extract", "Reading files", index, total)
+        reason = selector.reason(member) or _size_reason(member, limits)
+        if reason:
+            skipped[reason] += 1
+        else:
+            data = selector.preread.pop(member.path, None)
+            raw.append((member, read_member(zf, member, budget) if data is None else data))
+    progress.update("extract", "Reading files", total, total)
+    return raw
+
+
+def _decode_all(raw: list[tuple[Member, bytes]], progress: Progress,
+                skipped: Counter[str]) -> list[SourceFile]:
+    """The members that decode to source text, emptying ``raw``; the others are counted in ``skipped``."""
     files: list[SourceFile] = []
     raw.reverse()  # pop from the end: each file's bytes are freed once decoded
     done, to_scan = 0, len(raw)
@@ -177,11 +195,7 @@ def ingest_zip(zip_path: Path, limits: IngestLimits,
                                     text=text, sha256=hashlib.sha256(data).hexdigest(),
                                     size=len(data)))
     progress.update("scan", f"{len(files):,} files to index", to_scan, to_scan)
-    if not any(f.text.strip() for f in files):
-        raise ArchiveError(_no_text_message(len(listing.members), skipped, len(files)))
-    files.sort(key=lambda f: f.path)
-    return Ingested(files=files, skipped=dict(skipped), zip_sha256=digest,
-                    root_folder=listing.root_folder, members=total)
+    return files
 
 
 def _size_reason(member: Member, limits: IngestLimits) -> str | None:
