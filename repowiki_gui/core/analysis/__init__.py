@@ -75,6 +75,16 @@ class RepoFacts:
         return data
 
 
+@dataclass
+class _CodeFile:
+    """What one parsed code file gives: its API, entry points and imports."""
+
+    api: list[ApiItem]
+    entries: list[EntryPoint]
+    imports: list[set[str]]  # for each import statement, the repository files it imports
+    partial: bool = False    # tree-sitter found errors in it
+
+
 def analyse(files: dict[str, str], progress: Progress = NullProgress()) -> RepoFacts:
     """Static facts about the repository ``files`` (posix path -> text with "\\n" newlines)."""
     paths = sorted(files)
@@ -101,32 +111,20 @@ def analyse(files: dict[str, str], progress: Progress = NullProgress()) -> RepoF
         if language is None:
             continue
         code[path] = (language, lines)
-        with_api = not is_non_api(path)
-        if language == "python":
-            module = python_module(path, packages)
-            try:
-                tree = ast.parse(text, filename=path)
-            except (SyntaxError, ValueError, RecursionError, MemoryError):
-                # ValueError: NUL bytes; RecursionError/MemoryError: absurdly nested code.
-                unparsed.append(path)
-                continue
-            items, entries = python_file(path, module, tree, with_api)
-            imports[path] = resolver.python_imports(path, tree)
-        else:
-            module = path.rsplit(".", 1)[0]
-            items, entries, has_error = treesitter_file(path, module, language, text, with_api)
-            if has_error:
-                partial.append(path)
-            imports[path] = resolver.source_imports(path, language, text)
-        api += items
-        mains += entries
+        parsed = _parse_code(path, language, text, packages, resolver)
+        if parsed is None:
+            unparsed.append(path)
+            continue
+        if parsed.partial:
+            partial.append(path)
+        imports[path] = parsed.imports
+        api += parsed.api
+        mains += parsed.entries
     progress.update("analyse", "Analysing files", total, total)
     units = module_units(code)
     readme_path = find_readme(paths)
     return RepoFacts(
-        languages=sorted((LanguageStat(name, n_files, n_lines)
-                          for name, (n_files, n_lines) in stats.items()),
-                         key=lambda s: (-s.lines, -s.files, s.language)),
+        languages=_languages(stats),
         entry_points=manifest_entry_points(files) + mains,
         dependencies=dependencies(files),
         api=api,
@@ -138,3 +136,26 @@ def analyse(files: dict[str, str], progress: Progress = NullProgress()) -> RepoF
         unparsed=unparsed,
         partially_parsed=partial,
     )
+
+
+def _parse_code(path: str, language: str, text: str, packages: set[str],
+                resolver: ImportResolver) -> _CodeFile | None:
+    """One code file's API, entry points and imports; None when Python source does not parse."""
+    with_api = not is_non_api(path)
+    if language == "python":
+        try:
+            tree = ast.parse(text, filename=path)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            # ValueError: NUL bytes; RecursionError/MemoryError: absurdly nested code.
+            return None
+        items, entries = python_file(path, python_module(path, packages), tree, with_api)
+        return _CodeFile(items, entries, resolver.python_imports(path, tree))
+    module = path.rsplit(".", 1)[0]
+    items, entries, has_error = treesitter_file(path, module, language, text, with_api)
+    return _CodeFile(items, entries, resolver.source_imports(path, language, text), has_error)
+
+
+def _languages(stats: dict[str, list[int]]) -> list[LanguageStat]:
+    """Files and lines per language, the most lines first."""
+    return sorted((LanguageStat(name, n_files, n_lines) for name, (n_files, n_lines) in stats.items()),
+                  key=lambda s: (-s.lines, -s.files, s.language))
