@@ -42,6 +42,7 @@ BENCH_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH_DIR))
 sys.path.insert(0, str(BENCH_DIR.parent))
 
+from repowiki_gui.core.markup import outside_fences  # noqa: E402
 from repowiki_gui.core.models import catalog  # noqa: E402
 from repowiki_gui.core.models.embedder import OnnxEmbedder  # noqa: E402
 from repowiki_gui.core.models.llm import LlamaGenerator  # noqa: E402
@@ -59,13 +60,12 @@ REFUSAL = re.compile(
     r"describe|seem|tell)|\bnot\s+(?:mentioned|found|shown|specified|provided|supported|covered|included|"
     r"available|described|present|documented|possible|stated|clear)|\bno\s+(?:mention|support|information|"
     r"indication|evidence|such)|isn't\s+(?:mentioned|shown|covered|supported)", re.IGNORECASE)
-FENCE = re.compile(r"^\s*(`{3,}|~{3,})[^\n]*\n.*?(?:^\s*\1\s*$|\Z)", re.MULTILINE | re.DOTALL)
 MARK = re.compile(r"\[\d+(?:\s*,\s*\d+)*\]")
 
 
 def gradable(text: str) -> str:
     """The answer without fenced code and citation marks."""
-    return MARK.sub("", FENCE.sub("", text))
+    return MARK.sub("", "\n".join(outside_fences(text)))
 
 
 def grade(item: dict, text: str, cited_paths: list[str]) -> dict:
@@ -103,8 +103,7 @@ def references_for(store, embedder, repo: str, question: str, settings: Settings
     """What qa.retrieval hands to qa.generate_answer: hybrid hits over min_similarity, numbered."""
     hits = [h for h in search(store, embedder, repo, question, k=settings.retrieval_k)
             if h.similarity >= settings.min_similarity]
-    return [Reference(i, h.path, h.start_line, h.end_line, h.symbol, h.score, h.kind, h.text)
-            for i, h in enumerate(hits, 1)]
+    return [Reference.of(h, i) for i, h in enumerate(hits, 1)]
 
 
 def resolve_model(spec: str) -> Path:

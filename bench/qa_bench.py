@@ -65,7 +65,7 @@ def build_corpus(store: ChunkStore, n: int, settings: Settings) -> float:
         chunks, count = [], min(20_000, n - start)
         for i in range(start, start + count):
             text = " ".join(words.choice(WORDS) for _ in range(40))
-            chunks.append(Chunk(f"src/pkg{i % 200}/mod{i}.py", "python", f"func_{i}", "function", 1, 20,
+            chunks.append(Chunk(f"src/pkg{i % 200}/mod{i}.py", 1, 20, "python", f"func_{i}", "function",
                                 text, f"src/pkg/mod{i}.py · func_{i}\n{text}"))
         vecs = rng.standard_normal((count, store.dim)).astype(np.float32)
         vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
@@ -119,8 +119,7 @@ def _ask_round(service, manager, settings, repo, questions, bare, gen) -> dict:
         retr.append(service.status(r)["result"]["retrieval_ms"])
         refs = [x for x in json.loads(manager.connection().get(keys.REFS.format(r)))
                 if x["similarity"] >= settings.min_similarity]
-        references = [Reference(j + 1, x["path"], x["start_line"], x["end_line"], x["symbol"], x["score"],
-                                x["kind"], x["text"]) for j, x in enumerate(refs)]
+        references = [Reference.from_json(x, j) for j, x in enumerate(refs, 1)]
         if not references:
             continue
         messages, _ = build_messages(q, references, [], gen, max_answer_tokens=settings.llm_max_tokens,

@@ -11,23 +11,21 @@ import posixpath
 from dataclasses import dataclass
 
 from repowiki_gui.core.analysis.entry import EntryPoint
+from repowiki_gui.core.span import Span
 
 # A docstring's first paragraph is the summary; past this it is a page, not a line.
 MAX_DOC_CHARS = 300
 
 
-@dataclass
-class ApiItem:
+@dataclass(frozen=True)
+class ApiItem(Span):
     """A public class, function or method, with its 1-based line range (decorators included)."""
 
-    path: str
     module: str
     kind: str  # "class", "function" or "method"
     name: str  # "Flask" / "Flask.run"
     signature: str
     doc: str
-    start_line: int
-    end_line: int
 
 
 def python_file(path: str, module: str, tree: ast.Module,
@@ -109,8 +107,7 @@ def _dunder_all(tree: ast.Module) -> set[str] | None:
 def _item(path: str, module: str, node, name: str) -> ApiItem:
     start = min([d.lineno for d in node.decorator_list] + [node.lineno])
     kind = "class" if isinstance(node, ast.ClassDef) else ("method" if "." in name else "function")
-    return ApiItem(path, module, kind, name, _signature(node), _doc(node), start,
-                   node.end_lineno or node.lineno)
+    return ApiItem(path, start, node.end_lineno or node.lineno, module, kind, name, _signature(node), _doc(node))
 
 
 def _signature(node) -> str:

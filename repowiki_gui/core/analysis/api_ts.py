@@ -63,8 +63,8 @@ def treesitter_file(path: str, module: str, language: str, text: str,
             if item_def is not definition and not reader.public(item_def, item_head, head):
                 continue
             seen.add((item_def.kind, item_def.symbol))
-            items.append(ApiItem(path, module, item_def.kind, item_def.symbol, item_head.signature,
-                                 item_head.doc, item_def.start + 1, item_def.end + 1))
+            items.append(ApiItem(path, item_def.start + 1, item_def.end + 1, module, item_def.kind, item_def.symbol,
+                                 item_head.signature, item_head.doc))
     return items, entries, has_error
 
 

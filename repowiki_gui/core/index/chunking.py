@@ -20,6 +20,7 @@ from typing import Callable
 
 from repowiki_gui.core.index.symbols import CODE_LANGUAGES, Definition, find_definitions
 from repowiki_gui.core.markup import markdown_headings, rst_headings
+from repowiki_gui.core.span import Span
 
 TEXT_OVERLAP_LINES = 3
 
@@ -53,15 +54,12 @@ _SYMBOL_LIST_MAX_CHARS = 80
 
 
 @dataclass(frozen=True)
-class Chunk:
-    """One embeddable piece of a file, with its exact 1-based line range."""
+class Chunk(Span):
+    """One embeddable piece of a file: its exact 1-based line range, and the text to embed."""
 
-    path: str
     language: str | None
     symbol: str
     kind: str
-    start_line: int
-    end_line: int
     text: str
     embed_text: str
 
@@ -206,8 +204,7 @@ class _Chunker:
         return start, end
 
     def make(self, symbol, kind, start, end, text, header) -> Chunk:
-        return Chunk(self.path, self.language, symbol, kind, start + 1, end + 1, text,
-                     header + text)
+        return Chunk(self.path, start + 1, end + 1, self.language, symbol, kind, text, header + text)
 
     # -- code -------------------------------------------------------------------
 

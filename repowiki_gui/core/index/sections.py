@@ -13,18 +13,17 @@ import lancedb
 import numpy as np
 import pyarrow as pa
 
+from ..span import Span
 from .store import sql_str
 from .terms import search_terms
 
 TABLE = "sections"
 
 
-@dataclass
-class SectionRow:
-    page: str            # docs-relative page path, e.g. "overview.md"
+@dataclass(frozen=True)
+class SectionRow(Span):
+    """A section of a wiki page: ``path`` is the docs-relative page ("overview.md"), the lines are the page's."""
     title: str
-    start_line: int      # lines of the section in the page
-    end_line: int
     text: str
 
     @property
@@ -71,14 +70,14 @@ class SectionStore:
         from lancedb.index import FTS
 
         table = self.table(create=True)
-        ids = [hashlib.sha256(f"{repo}\0{s.page}\0{s.start_line}\0{s.content_hash}".encode()).hexdigest()[:32]
+        ids = [hashlib.sha256(f"{repo}\0{s.path}\0{s.start_line}\0{s.content_hash}".encode()).hexdigest()[:32]
                for s in sections]
         schema = section_schema(self.dim)
-        cols = {"section_id": ids, "repo": [repo] * len(sections), "page": [s.page for s in sections],
+        cols = {"section_id": ids, "repo": [repo] * len(sections), "page": [s.path for s in sections],
                 "title": [s.title for s in sections], "start_line": [s.start_line for s in sections],
                 "end_line": [s.end_line for s in sections], "text": [s.text for s in sections],
                 "content_hash": [s.content_hash for s in sections],
-                "terms": [search_terms(s.page, s.title, s.text) for s in sections]}
+                "terms": [search_terms(s.path, s.title, s.text) for s in sections]}
         arrays = [pa.array(cols[f.name], f.type) for f in schema if f.name != "vector"]
         flat = np.asarray(vectors, np.float32).reshape(-1)
         arrays.append(pa.FixedSizeListArray.from_arrays(pa.array(flat, pa.float32()), self.dim))

@@ -18,6 +18,7 @@ from typing import Callable
 from ..errors import UserError
 from ..fitting import largest_fitting
 from ..models.llm import Generator
+from ..span import Span
 
 NO_CONTEXT_ANSWER = ("I could not find anything in this repository's index about that, "
                      "so I can't answer from the code.")
@@ -52,22 +53,30 @@ _LANGUAGES = {".py": "python", ".js": "javascript", ".ts": "typescript", ".java"
 _CITATION = re.compile(r"(?<![\w)\]'\"])\[(\d+(?:\s*,\s*\d+)*)\]|(?<=\])\[(\d+(?:\s*,\s*\d+)*)\]")
 
 
-@dataclass
-class Reference:
-    """One retrieved chunk; ``n`` is the number the model and the user see as ``[n]``."""
-    n: int
-    path: str
-    start_line: int
-    end_line: int
+@dataclass(frozen=True)
+class Reference(Span):
+    """One retrieved span with its text; ``n`` is the number the model and the user see as ``[n]``."""
     symbol: str
     score: float
     kind: str
     text: str
+    n: int = 0
+
+    @classmethod
+    def of(cls, source: Reference | Span, n: int) -> Reference:
+        """``source`` (a search hit or another reference) numbered ``n``."""
+        return cls(source.path, source.start_line, source.end_line, source.symbol, source.score, source.kind,
+                   source.text, n)
+
+    @classmethod
+    def from_json(cls, record: dict, n: int) -> Reference:
+        """From a reference object of docs/design.md that also carries ``text``."""
+        return cls(record["path"], record["start_line"], record["end_line"], record["symbol"], record["score"],
+                   record["kind"], record["text"], n)
 
     def to_json(self) -> dict:
         """The reference object of docs/design.md (no text)."""
-        return {"path": self.path, "start_line": self.start_line, "end_line": self.end_line,
-                "symbol": self.symbol, "score": self.score, "kind": self.kind}
+        return {**self.range_json(), "symbol": self.symbol, "score": self.score, "kind": self.kind}
 
 
 @dataclass

@@ -7,7 +7,7 @@ rerank the fused list, and overlapping chunks of one file become one hit.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -15,6 +15,7 @@ from ..index.sections import SectionStore
 from ..index.store import ChunkStore, sql_str
 from ..index.terms import expand_identifiers, split_identifier
 from ..models.embedder import Embedder
+from ..span import Span
 
 RRF_K = 60
 # Tuned on bench/questions_flask.json (see README): identifiers and words in code questions make
@@ -30,11 +31,9 @@ _STOP = {"the", "a", "an", "is", "are", "of", "to", "in", "how", "what", "where"
          "i", "it", "for", "on", "and", "or", "with", "be", "by", "from", "this", "that", "can", "new", "add"}
 
 
-@dataclass
-class Hit:
-    path: str
-    start_line: int
-    end_line: int
+@dataclass(frozen=True)
+class Hit(Span):
+    """One ranked result: a span of a file (or a wiki page) and what retrieval knows of it."""
     symbol: str
     kind: str             # "code" or "wiki"
     language: str
@@ -44,8 +43,7 @@ class Hit:
     chunk_ids: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict:
-        return {"path": self.path, "start_line": self.start_line, "end_line": self.end_line,
-                "symbol": self.symbol, "score": round(self.score, 4), "kind": self.kind}
+        return {**self.range_json(), "symbol": self.symbol, "score": round(self.score, 4), "kind": self.kind}
 
 
 def _fts_query(question: str) -> str:
@@ -171,27 +169,25 @@ def _rerank_bonus(row: dict, qwords: set[str]) -> float:
 def _merge_overlaps(scored: list[tuple[dict, float, float]], k: int) -> list[Hit]:
     """Fold chunks of one file whose line ranges overlap or touch into one hit (best score kept)."""
     hits: list[Hit] = []
-    lines_of: dict[int, dict[int, str]] = {}
+    lines_of: list[dict[int, str]] = []
     for row, score, sim in scored:
-        merged = False
-        for i, hit in enumerate(hits):
-            if hit.path == row["path"] and row["start_line"] <= hit.end_line + 1 and row["end_line"] >= hit.start_line - 1:
-                hit.start_line = min(hit.start_line, row["start_line"])
-                hit.end_line = max(hit.end_line, row["end_line"])
-                hit.similarity = max(hit.similarity, sim)
-                hit.chunk_ids.append(row["chunk_id"])
-                if row["symbol"] and row["symbol"] not in hit.symbol.split(", "):
-                    hit.symbol = f"{hit.symbol}, {row['symbol']}" if hit.symbol else row["symbol"]
-                lines_of[i].update(_numbered(row))
-                hit.text = "\n".join(lines_of[i][n] for n in sorted(lines_of[i]))
-                merged = True
-                break
-        if merged:
+        span = Span(row["path"], row["start_line"], row["end_line"])
+        i = next((i for i, hit in enumerate(hits) if hit.touches(span)), None)
+        if i is not None:
+            hit = hits[i]
+            lines_of[i].update(_numbered(row))
+            symbol = hit.symbol
+            if row["symbol"] and row["symbol"] not in symbol.split(", "):
+                symbol = f"{symbol}, {row['symbol']}" if symbol else row["symbol"]
+            hits[i] = replace(hit, start_line=min(hit.start_line, span.start_line),
+                              end_line=max(hit.end_line, span.end_line), symbol=symbol,
+                              text="\n".join(lines_of[i][n] for n in sorted(lines_of[i])),
+                              similarity=max(hit.similarity, sim), chunk_ids=hit.chunk_ids + [row["chunk_id"]])
             continue
-        if len(hits) >= k or sum(h.path == row["path"] for h in hits) >= MAX_PER_FILE:
+        if len(hits) >= k or sum(h.path == span.path for h in hits) >= MAX_PER_FILE:
             continue
-        lines_of[len(hits)] = _numbered(row)
-        hits.append(Hit(row["path"], row["start_line"], row["end_line"], row["symbol"],
+        lines_of.append(_numbered(row))
+        hits.append(Hit(span.path, span.start_line, span.end_line, row["symbol"],
                         "wiki" if row["kind"] == "wiki" else "code", row["language"], row["text"],
                         min(1.0, max(0.0, score)), sim, [row["chunk_id"]]))
     return hits

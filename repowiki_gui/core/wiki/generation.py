@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..analysis import analyse
+from ..analysis import RepoFacts, analyse
 from ..errors import JobCancelled, SoftTimeLimitExceeded, UserError
 from ..fitting import largest_fitting
 from ..fsutil import atomic_write_text
@@ -32,9 +32,10 @@ from ..models.llm import Generator
 from ..progress import NullProgress, Progress
 from ..qa.answer import Reference
 from ..qa.search import search
+from ..span import Span
 from .check import CheckStats, Vocabulary, measure_spans
 from .folder import CACHE, DOCS, MANIFEST, SPEC_TYPES, load_manifest, relative_link, source_page
-from .pages import SOURCES_LISTED_MAX, Links, PagePlan, Planner, SourceRef, _label
+from .pages import SOURCES_LISTED_MAX, Links, PagePlan, Planner, SectionPlan, _label
 from .prose import write_prose
 
 PROSE_SOURCES = 6          # chunks retrieved per section; the context budget may keep fewer
@@ -77,98 +78,121 @@ def generate_wiki(repo: str, folder: Path, *, store: ChunkStore, sections: Secti
                   progress: Progress = NullProgress()) -> WikiReport:
     """Generate (or update) the wiki of ``repo`` in ``folder``; see the module docstring."""
     t0 = time.perf_counter()
-    progress.update("analyse", "Reading the repository from the index", 0, 0)
-    rows = store.repo_rows(repo)
-    if not rows:
-        raise UserError(f"The repository {repo!r} has nothing indexed; index its ZIP first.")
-    files = store.repo_texts(repo, rows)
-    facts = analyse(files, progress)
-    vocab = Vocabulary.from_rows(files, (r["symbol"] for r in rows), (r["text"] for r in rows))
+    files, facts, vocab = _read_repository(store, repo, progress)
     previous = load_manifest(folder) or {}
     keep = set(previous.get("specs", [])) if previous.get("repo") == repo else set()
     specs = [s for s in SPEC_TYPES if s in set(specs) | keep]  # regenerating one spec keeps the others
     plans = Planner(facts, files, specs).pages()
-    cache = _load_cache(folder)
-    new_cache: dict = {}
-    total = sum(1 for p in plans for s in p.sections if s.instruction)
-    done = 0
-    raw_stats = CheckStats()
+    writer = _ProseWriter(repo, folder, store, embedder, generator, vocab, options, progress,
+                          total=sum(1 for p in plans for s in p.sections if s.instruction))
     rendered: dict[str, str] = {}
     section_rows: list[SectionRow] = []
-    cited: set[SourceRef] = set()
+    cited: set[Span] = set()
     per_page: dict[str, float] = {}
-    generated = reused = 0
-    prose_s = 0.0
     for plan in plans:
         tp = time.perf_counter()
         links = Links(plan.path)
         blocks = []
         for section in plan.sections:
-            prose_md, prose_refs = "", []
-            if section.instruction:
-                progress.check()
-                progress.update("page", f"{plan.title}: {section.title}", done, total)
-                hits = search(store, embedder, repo, section.query, k=PROSE_SOURCES, mode="vector",
-                              scope=section.scope)
-                candidates = [Reference(i + 1, h.path, h.start_line, h.end_line, h.symbol, h.score, h.kind, h.text)
-                              for i, h in enumerate(hits)]
-                prose = write_prose(section.instruction, candidates, generator, vocab, max_tokens=options.max_tokens,
-                                    temperature=options.temperature, cache=cache,
-                                    link=lambda r, links=links: links.to_source(r.path, r.start_line, r.end_line),
-                                    should_stop=_stop_flag(progress), max_prompt_tokens=options.max_prompt_tokens)
-                generated += prose.generated
-                prose_s += prose.seconds
-                reused += not prose.generated and bool(prose.sources)
-                raw_stats.add(prose.raw)
-                prose_md = prose.text
-                prose_refs = [SourceRef(r.path, r.start_line, r.end_line) for r in prose.sources]
-                if prose.key in cache:  # the new cache keeps only what this wiki uses
-                    new_cache[prose.key] = cache[prose.key]
-                if prose.generated:
-                    # kept at once: a run that is cancelled or times out still saves the next one this work
-                    atomic_write_text(folder / CACHE, json.dumps(cache))
-                done += 1
+            prose_md, prose_refs = writer.write(plan, section, links) if section.instruction else ("", [])
             refs = list(dict.fromkeys(prose_refs + section.fact_sources))
             cited.update(refs)
             blocks.append((section.title, _section_markdown(section.title, prose_md, section.facts, refs, links)))
         rendered[plan.path], rows_of_page = _page_markdown(plan, blocks)
         section_rows.extend(rows_of_page)
         per_page[plan.path] = round(time.perf_counter() - tp, 2)
-    progress.update("page", f"Wrote the prose of {total} sections", total, total)
+    progress.update("page", f"Wrote the prose of {writer.total} sections", writer.total, writer.total)
 
     rendered["index.md"] = _index_markdown(repo, facts, plans, generator.model_id)
-    for path, text in _source_pages(cited, files).items():
-        rendered[path] = text
+    rendered.update(_source_pages(cited, files))
     outputs = {f"{DOCS}/{p}": text for p, text in rendered.items()}
     outputs["mkdocs.yml"] = _mkdocs_yml(repo, plans)
-    final = CheckStats()
-    for path, text in rendered.items():
-        if not path.startswith("sources/"):
-            final.add(measure_spans(text, vocab))
+    final = _grounding(rendered, vocab)
 
     progress.check()  # the last moment a cancel leaves the previous wiki untouched
     progress.update("write", "Writing the pages", 0, 1)
     written = _write_folder(folder, outputs, previous.get("files", []))
     pages_written = sum(1 for p in written if p.startswith(f"{DOCS}/") and not p.startswith(f"{DOCS}/sources/"))
-    page_count = len(plans) + 1
-    manifest = {"repo": repo, "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                "model": generator.model_id, "specs": specs,
-                "pages": [{"path": "index.md", "title": "Home", "group": ""}]
-                + [{"path": p.path, "title": p.title, "group": p.group} for p in plans],
-                "files": sorted(outputs),
-                "stats": {"pages": page_count, "pages_written": pages_written,
-                          "pages_reused": page_count - pages_written, "prose_generated": generated,
-                          "prose_reused": reused, "grounding_model": raw_stats.to_json(),
-                          "grounding_final": final.to_json()}}
-    atomic_write_text(folder / CACHE, json.dumps(new_cache))
-    atomic_write_text(folder / MANIFEST, json.dumps(manifest, indent=1))
+    report = WikiReport(repo, specs, len(plans) + 1, pages_written, len(plans) + 1 - pages_written,
+                        len(section_rows), writer.generated, writer.reused, writer.raw_stats.to_json(),
+                        final.to_json(), per_page, round(writer.prose_s, 2), str(folder))
+    atomic_write_text(folder / CACHE, json.dumps(writer.new_cache))
+    atomic_write_text(folder / MANIFEST, json.dumps(_manifest(report, plans, generator.model_id, outputs), indent=1))
 
     progress.update("sections", f"Indexing {len(section_rows)} sections for chat", 0, 1)
     _index_sections(repo, section_rows, sections, embedder, options.embed_max_tokens)
     progress.update("sections", "Sections indexed", 1, 1)
-    return WikiReport(repo, specs, page_count, pages_written, page_count - pages_written, len(section_rows),
-                      generated, reused, raw_stats.to_json(), final.to_json(), per_page, round(prose_s, 2),
-                      str(folder), None, round(time.perf_counter() - t0, 2))
+    report.total_s = round(time.perf_counter() - t0, 2)
+    return report
+
+
+def _read_repository(store: ChunkStore, repo: str, progress: Progress) -> tuple[dict[str, str], RepoFacts, Vocabulary]:
+    """The indexed files' text, their static facts, and the names the grounding check accepts."""
+    progress.update("analyse", "Reading the repository from the index", 0, 0)
+    rows = store.repo_rows(repo)
+    if not rows:
+        raise UserError(f"The repository {repo!r} has nothing indexed; index its ZIP first.")
+    files = store.repo_texts(repo, rows)
+    facts = analyse(files, progress)
+    return files, facts, Vocabulary.from_rows(files, (r["symbol"] for r in rows), (r["text"] for r in rows))
+
+
+def _grounding(rendered: dict[str, str], vocab: Vocabulary) -> CheckStats:
+    """The inline code spans of the finished pages, checked against the code (source pages are the code)."""
+    final = CheckStats()
+    for path, text in rendered.items():
+        if not path.startswith("sources/"):
+            final.add(measure_spans(text, vocab))
+    return final
+
+
+class _ProseWriter:
+    """The model's prose for the sections that ask for it: retrieval, the prose cache, the counts."""
+
+    def __init__(self, repo: str, folder: Path, store: ChunkStore, embedder: Embedder, generator: Generator,
+                 vocab: Vocabulary, options: WikiOptions, progress: Progress, total: int):
+        self.repo, self.folder, self.store, self.embedder, self.generator = repo, folder, store, embedder, generator
+        self.vocab, self.options, self.progress, self.total = vocab, options, progress, total
+        self.cache = _load_cache(folder)
+        self.new_cache: dict = {}   # keeps only what this wiki uses
+        self.raw_stats = CheckStats()
+        self.done = self.generated = self.reused = 0
+        self.prose_s = 0.0
+
+    def write(self, plan: PagePlan, section: SectionPlan, links: Links) -> tuple[str, list[Span]]:
+        """The section's prose (markdown) and the spans it cites."""
+        self.progress.check()
+        self.progress.update("page", f"{plan.title}: {section.title}", self.done, self.total)
+        hits = search(self.store, self.embedder, self.repo, section.query, k=PROSE_SOURCES, mode="vector",
+                      scope=section.scope)
+        prose = write_prose(section.instruction, [Reference.of(h, i) for i, h in enumerate(hits, 1)],
+                            self.generator, self.vocab, max_tokens=self.options.max_tokens,
+                            temperature=self.options.temperature, cache=self.cache,
+                            link=lambda r: links.to_source(r.path, r.start_line, r.end_line),
+                            should_stop=_stop_flag(self.progress), max_prompt_tokens=self.options.max_prompt_tokens)
+        self.generated += prose.generated
+        self.prose_s += prose.seconds
+        self.reused += not prose.generated and bool(prose.sources)
+        self.raw_stats.add(prose.raw)
+        if prose.key in self.cache:
+            self.new_cache[prose.key] = self.cache[prose.key]
+        if prose.generated:
+            # kept at once: a run that is cancelled or times out still saves the next one this work
+            atomic_write_text(self.folder / CACHE, json.dumps(self.cache))
+        self.done += 1
+        return prose.text, [r.span for r in prose.sources]
+
+
+def _manifest(report: WikiReport, plans: list[PagePlan], model_id: str, outputs: dict[str, str]) -> dict:
+    return {"repo": report.repo, "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "model": model_id, "specs": report.specs,
+            "pages": [{"path": "index.md", "title": "Home", "group": ""}]
+            + [{"path": p.path, "title": p.title, "group": p.group} for p in plans],
+            "files": sorted(outputs),
+            "stats": {"pages": report.pages, "pages_written": report.pages_written,
+                      "pages_reused": report.pages_reused, "prose_generated": report.prose_generated,
+                      "prose_reused": report.prose_reused, "grounding_model": report.grounding_model,
+                      "grounding_final": report.grounding_final}}
 
 
 def _stop_flag(progress: Progress):
@@ -187,7 +211,7 @@ def _stop_flag(progress: Progress):
     return should_stop
 
 
-def _section_markdown(title: str, prose: str, facts: str, refs: list[SourceRef], links: Links) -> str:
+def _section_markdown(title: str, prose: str, facts: str, refs: list[Span], links: Links) -> str:
     parts = [f"## {_label(title)}"]
     if prose:
         parts.append(prose)
@@ -210,7 +234,7 @@ def _page_markdown(plan: PagePlan, blocks: list[tuple[str, str]]) -> tuple[str, 
     for title, block in blocks:
         start = text.count("\n") + 2
         text += "\n" + block + "\n"
-        rows.append(SectionRow(plan.path, f"{plan.title}: {title}", start, text.count("\n"), block))
+        rows.append(SectionRow(plan.path, start, text.count("\n"), f"{plan.title}: {title}", block))
     return text, rows
 
 
@@ -233,7 +257,7 @@ def _index_markdown(repo: str, facts, plans: list[PagePlan], model_id: str) -> s
     return "\n".join(lines) + "\n"
 
 
-def _source_pages(cited: set[SourceRef], files: dict[str, str]) -> dict[str, str]:
+def _source_pages(cited: set[Span], files: dict[str, str]) -> dict[str, str]:
     """A page per cited file showing each cited range under an anchor ``L<start>-L<end>``."""
     by_path: dict[str, set[tuple[int, int]]] = {}
     for r in cited:

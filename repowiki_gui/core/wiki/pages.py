@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from ..analysis import RepoFacts, import_graph_mermaid
 from ..analysis.readme import readme_headings
 from ..ingest.files import detect_language
+from ..span import Span
 from .folder import SPEC_TYPES, relative_link, source_anchor, source_page
 
 API_ITEMS_MAX = 400         # an API page past this is a phone book; the rest is in the module pages
@@ -21,18 +22,11 @@ SOURCES_LISTED_MAX = 12
 MODULE_MIN_LINES = 3
 
 
-@dataclass(frozen=True)
-class SourceRef:
-    path: str
-    start_line: int
-    end_line: int
-
-
 @dataclass
 class SectionPlan:
     title: str
     facts: str = ""
-    fact_sources: list[SourceRef] = field(default_factory=list)
+    fact_sources: list[Span] = field(default_factory=list)
     instruction: str | None = None   # the model's task; None: facts only
     query: str = ""                  # what to retrieve for the model
     scope: list[str] | None = None   # path prefixes the retrieval keeps to (None: the whole repository)
@@ -52,14 +46,14 @@ class Links:
 
     def __init__(self, page: str):
         self.page = page
-        self.refs: list[SourceRef] = []
+        self.refs: list[Span] = []
 
-    def take(self) -> list[SourceRef]:
+    def take(self) -> list[Span]:
         refs, self.refs = list(dict.fromkeys(self.refs)), []
         return refs
 
     def source(self, path: str, start: int, end: int, label: str | None = None) -> str:
-        self.refs.append(SourceRef(path, start, end))
+        self.refs.append(Span(path, start, end))
         text = label or f"{path}:{start}" + (f"-{end}" if end != start else "")
         return f"[{_label(text)}]({self.to_source(path, start, end)})"
 
@@ -103,9 +97,9 @@ def _line_of(text: str | None, needle: str) -> int:
     return 1 if i < 0 else text.count("\n", 0, i) + 1
 
 
-def _head(path: str, files: dict[str, str], lines: int = 30) -> SourceRef:
+def _head(path: str, files: dict[str, str], lines: int = 30) -> Span:
     total = files.get(path, "").count("\n") + 1
-    return SourceRef(path, 1, max(1, min(lines, total)))
+    return Span(path, 1, max(1, min(lines, total)))
 
 
 class Planner:
@@ -257,7 +251,7 @@ class Planner:
             items = [f"- [{_code(a.name)}]({links.to_source(a.path, a.start_line, a.end_line)})"
                      + (f": {_doc(a.doc)}" if a.doc else "") for a in api[:MODULE_API_MAX]]
             for a in api[:MODULE_API_MAX]:
-                links.refs.append(SourceRef(a.path, a.start_line, a.end_line))
+                links.refs.append(a.span)
             if len(api) > MODULE_API_MAX:
                 more = (links.page_link(SPEC_TYPES["api"].page, "API Reference") if "api" in self.specs
                         else "the code")
