@@ -42,7 +42,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from rq import Queue
 from rq.job import Job
-from sample_repos import SHOP_FILES
+from helpers.sample_repos import SHOP_FILES
 
 from repowiki_gui.core.qa.conversations import Conversations
 from repowiki_gui.jobs.manager import ServiceManager

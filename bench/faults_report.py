@@ -4,9 +4,9 @@
 
 Each scenario is a function ``(workdir) -> Outcome`` listed in ``SCENARIOS``; a scenario
 gets a fresh folder of its own and owns whatever it starts there. Point 2 (the hostile
-ZIP corpus of tests/faults/hostile_zips.py, through the indexer), point 4 (the bundled
+ZIP corpus of tests/helpers/hostile_zips.py, through the indexer), point 4 (the bundled
 Redis and the data dir) and point 1 (kill -9 of a job process or of Redis, quitting mid-job,
-a full disk: tests/faults/crash_scenarios.py) are here; point 3 (load) comes from
+a full disk: tests/helpers/crash_scenarios.py) are here; point 3 (load) comes from
 bench/faults_load.py's ``scenarios()`` when that module exists. Exit status 1 if any fails.
 """
 from __future__ import annotations
@@ -23,10 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "bench"), str(ROOT / "tests"), str(ROOT / "tests" / "faults")]
+sys.path[:0] = [str(ROOT), str(ROOT / "bench"), str(ROOT / "tests")]  # the package helpers lives in tests/
 
-import crash_scenarios  # point 1: the same steps the fault tests run
-import hostile_zips  # the corpus and its expected outcomes
 import psutil
 import redis
 
@@ -35,9 +33,12 @@ from repowiki_gui.core.index.indexer import index_zip
 from repowiki_gui.core.index.repositories import RepoRegistry
 from repowiki_gui.core.index.store import ChunkStore
 from repowiki_gui.core.ingest.files import IngestLimits
-from repowiki_gui.core.models.embedder import FakeEmbedder
 from repowiki_gui.jobs.redis_server import RedisServer
 from repowiki_gui.settings import prepare_home
+
+from helpers import crash_scenarios  # point 1: the same steps the fault tests run
+from helpers import hostile_zips  # the corpus and its expected outcomes
+from helpers.fakes import FakeEmbedder
 
 
 @dataclass
@@ -133,7 +134,7 @@ def _data_dir_private(workdir: Path) -> Outcome:
         server.stop()
 
 
-# --- point 1: crashes and a full disk (tests/faults/crash_scenarios.py runs them, the tests assert) ----
+# --- point 1: crashes and a full disk (tests/helpers/crash_scenarios.py runs them, the tests assert) ----
 
 def _facts(**shown):
     """A compact observed column: key=value for the facts a reader needs."""

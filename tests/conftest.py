@@ -3,44 +3,15 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
-import time
 from pathlib import Path
 
-import psutil
 import pytest
 
+from helpers.processes import processes_using
+
 TESTS_DIR = Path(__file__).resolve().parent
-sys.path.insert(0, str(TESTS_DIR))  # jobfuncs, for the workers and for us
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-
-
-def wait_until(predicate, timeout_s: float = 30.0, interval_s: float = 0.02, what: str = "condition"):
-    """Poll a condition (never a fixed sleep); fail the test with ``what`` on timeout."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
-        time.sleep(interval_s)
-
-
-def processes_using(home: Path) -> list[psutil.Process]:
-    """Every process whose command line or open socket mentions this data dir."""
-    found = []
-    for proc in psutil.process_iter(["pid", "cmdline"]):
-        try:
-            if proc.pid == os.getpid():
-                continue
-            if any(str(home) in part for part in (proc.info["cmdline"] or [])):
-                found.append(proc)
-        except (psutil.NoSuchProcess, psutil.AccessDenied):
-            continue
-    return found
 
 
 @pytest.fixture
@@ -52,7 +23,7 @@ def home(tmp_path, monkeypatch) -> Path:
     (path / "settings.json").write_text(json.dumps({"llm_model": "smollm2-135m"}))
     monkeypatch.setenv("REPOWIKI_HOME", str(path))
     monkeypatch.delenv("REPOWIKI_REDIS_URL", raising=False)
-    # Workers are separate processes: they find the test job functions on PYTHONPATH.
+    # Workers are separate processes: tests/ on their PYTHONPATH lets them import helpers.jobfuncs.
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(TESTS_DIR), os.environ.get("PYTHONPATH", "")]))
     yield path
     leftovers = processes_using(path)
@@ -86,8 +57,3 @@ def service(services):
 
     return JobService(services.connection(), services.settings, services.home)
 
-
-def run_cli(*args, home: Path, timeout: float = 120, **kwargs) -> subprocess.CompletedProcess:
-    """Run the installed command line as a user would."""
-    return subprocess.run([sys.executable, "-m", "repowiki_gui", "--home", str(home), *args],
-                          capture_output=True, text=True, timeout=timeout, **kwargs)

@@ -12,8 +12,9 @@ import os
 import zipfile
 from pathlib import Path
 
-from conftest import run_cli
-from sample_repos import SHOP_FILES
+from helpers.processes import run_cli
+from helpers.sample_repos import SHOP_FILES
+
 
 CONTRACT = Path(__file__).with_name("cli_contract.json")
 

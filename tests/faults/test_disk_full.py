@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import pytest
-from crash_scenarios import MountNotPermitted, disk_full_mid_index
+
+from helpers.crash_scenarios import MountNotPermitted, disk_full_mid_index
 
 
 @pytest.mark.timeout(400)

@@ -16,18 +16,6 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import run_cli
-from disk_audit import no_disk_writes
-from hostile_zips import (
-    ABSOLUTE_TARGET,
-    BY_NAME,
-    CASES,
-    ESCAPE_NAME,
-    build,
-    build_corpus,
-    marker_path,
-)
-from sample_repos import SHOP_FILES
 
 from repowiki_gui.core.errors import ArchiveError, UserError
 from repowiki_gui.core.index.indexer import index_zip
@@ -37,6 +25,19 @@ from repowiki_gui.core.ingest.files import IngestLimits
 from repowiki_gui.core.models.embedder import OnnxEmbedder
 from repowiki_gui.core.qa.search import search
 from repowiki_gui.settings import prepare_home
+
+from helpers.disk_audit import no_disk_writes
+from helpers.processes import run_cli
+from helpers.hostile_zips import (
+    ABSOLUTE_TARGET,
+    BY_NAME,
+    CASES,
+    ESCAPE_NAME,
+    build,
+    build_corpus,
+    marker_path,
+)
+from helpers.sample_repos import SHOP_FILES
 
 VICTIM = "victim"  # the repository every failing case tries to replace
 QUESTION = "how is the webhook signature verified?"

@@ -8,7 +8,8 @@ Redis server, each in the middle of a real index job (real ONNX model, real Lanc
 from __future__ import annotations
 
 import pytest
-from crash_scenarios import kill_job_process_mid_embed, kill_redis_mid_job
+
+from helpers.crash_scenarios import kill_job_process_mid_embed, kill_redis_mid_job
 
 
 @pytest.mark.timeout(400)

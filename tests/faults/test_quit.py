@@ -7,7 +7,8 @@ job at the next start (tests/jobs/test_supervision.py); `repowiki serve` stops c
 from __future__ import annotations
 
 import pytest
-from crash_scenarios import (
+
+from helpers.crash_scenarios import (
     app_quit_mid_index,
     cli_ctrl_c_mid_index,
     cli_killed_mid_index,

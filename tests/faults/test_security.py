@@ -21,12 +21,10 @@ from pathlib import Path
 import psutil
 import pytest
 import redis
-from conftest import processes_using
-from hostile_zips import BY_NAME, EXECUTABLE_BAIT, HTML_BAIT, build, marker_path
 
-# The UI tests' fake bridge, with the real signals.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "ui"))
-from fake_bridge import FakeBridge
+from helpers.fake_bridge import FakeBridge  # the UI tests' stand-in bridge, with the real signals
+from helpers.hostile_zips import BY_NAME, EXECUTABLE_BAIT, HTML_BAIT, build, marker_path
+from helpers.processes import processes_using
 
 EVIL_NAME = "<img src=x onerror=alert(1)>.py"
 
@@ -85,7 +83,7 @@ def indexed_markup(tmp_path):
     from repowiki_gui.core.index.repositories import RepoRegistry
     from repowiki_gui.core.index.store import ChunkStore
     from repowiki_gui.core.ingest.files import IngestLimits
-    from repowiki_gui.core.models.embedder import FakeEmbedder
+    from helpers.fakes import FakeEmbedder
 
     code = f"def evil():\n    return '{HTML_BAIT.strip()}'\n"
     zip_path = build(BY_NAME["html_in_file"], tmp_path / "corpus")

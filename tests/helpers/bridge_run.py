@@ -1,7 +1,7 @@
 """Starting the real bridge in a test and giving it the sample shop to index."""
 from pathlib import Path
 
-from sample_repos import SHOP_FILES, write_zip  # noqa: E402
+from helpers.sample_repos import SHOP_FILES, write_zip
 
 
 def start(qtbot, bridge, thread) -> dict:

@@ -17,13 +17,15 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import psutil
-from conftest import processes_using, run_cli, wait_until
-from hostile_zips import make_zip
 
 from repowiki_gui.core.index.store import ChunkStore
 from repowiki_gui.jobs.manager import ServiceManager
 from repowiki_gui.jobs.service import JobService
 from repowiki_gui.settings import Settings
+
+from helpers.hostile_zips import make_zip
+from helpers.processes import processes_using, run_cli
+from helpers.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 REPO = "demo"

@@ -1,9 +1,9 @@
 """A corpus of hostile and broken ZIPs, each with the outcome RepoWiki owes the user.
 
 Every case is built fresh into a directory the caller owns (a test's tmp dir).
-The crafting helpers (``make_zip``, ``patch``, ``headers``, ``info``) are the
-ones of ``tests/core/ingest/test_archive.py``: where zipfile will not write the
-hostile thing itself, those patch header bytes after the fact.
+The crafting helpers (``make_zip``, ``patch``, ``headers``, ``info``) are those
+of ``helpers.zip_crafting``, shared with ``tests/core/ingest/test_archive.py``: where
+zipfile will not write the hostile thing itself, they patch header bytes after the fact.
 
 A case expects either an ``error`` (a phrase its one-sentence message must
 contain) or an index (the ``paths`` indexed, relative to the repository root,
@@ -17,16 +17,14 @@ import io
 import os
 import stat
 import struct
-import sys
 import tarfile
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-# The crafting helpers of tests/core/ingest/test_archive.py, reused rather than copied.
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "core" / "ingest"))
-from test_archive import GOOD, headers, info, make_zip, patch
+from helpers.zip_crafting import GOOD, headers, info, make_zip, patch
+
 
 ESCAPE_NAME = "repowiki_escaped.py"
 ABSOLUTE_TARGET = f"/tmp/{ESCAPE_NAME}"

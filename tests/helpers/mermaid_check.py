@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-MERMAID_DIR = Path(__file__).resolve().parent / "mermaid"
+MERMAID_DIR = Path(__file__).resolve().parents[1] / "mermaid"
 
 
 def mermaid_errors(diagrams: list[str]) -> list[str | None]:

@@ -5,7 +5,7 @@ import time
 from rq import Queue
 from rq.worker import Worker
 
-from conftest import wait_until
+from helpers.waiting import wait_until
 
 
 def _cleanups(service):

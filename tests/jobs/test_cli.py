@@ -6,7 +6,8 @@ import sys
 
 import psutil
 
-from conftest import processes_using, run_cli, wait_until
+from helpers.processes import processes_using, run_cli
+from helpers.waiting import wait_until
 
 
 def test_status_when_nothing_runs_starts_nothing(home):
@@ -68,9 +69,9 @@ def test_serve_is_reused_by_cli_calls_and_stops_cleanly_on_ctrl_c(home, tmp_path
         assert not manager.owns_anything
         service = JobService(manager.connection(), manager.settings, manager.home)
         marker = tmp_path / "busy"
-        blocker = service.submit("jobfuncs.sleeper", "indexing", "test.sleep", (str(marker), 120))
+        blocker = service.submit("helpers.jobfuncs.sleeper", "indexing", "test.sleep", (str(marker), 120))
         wait_until(marker.exists, what="serve's bulk worker to start the job")
-        queued = service.submit("jobfuncs.add", "indexing", "test.add", (1, 1))
+        queued = service.submit("helpers.jobfuncs.add", "indexing", "test.add", (1, 1))
         manager.stop()
         assert psutil.pid_exists(redis_pid)
 
@@ -98,9 +99,9 @@ def test_worker_by_hand_joins_a_running_redis(home, services, tmp_path):
     service = JobService(services.connection(), services.settings, services.home)
     # stop the managed bulk worker from taking the job: it is busy with a long one
     marker = tmp_path / "busy"
-    blocker = service.submit("jobfuncs.sleeper", "indexing", "t", (str(marker), 120))
+    blocker = service.submit("helpers.jobfuncs.sleeper", "indexing", "t", (str(marker), 120))
     wait_until(marker.exists, what="the blocker to start")
-    job_id = service.submit("jobfuncs.add", "specs", "test.add", (5, 6))
+    job_id = service.submit("helpers.jobfuncs.add", "specs", "test.add", (5, 6))
     result = run_cli("worker", "--queues", "specs", "--burst", home=home, timeout=60)
     assert result.returncode == 0, result.stderr
     final = service.status(job_id)

@@ -5,7 +5,7 @@ from repowiki_gui.core.qa.answer import Reference, answer_question, warm_up
 from repowiki_gui.jobs import models
 from repowiki_gui.settings import Settings
 
-from sample_repos import SHOP_FILES
+from helpers.sample_repos import SHOP_FILES
 
 
 def test_the_default_settings_answer_with_the_bundled_qwen_model_and_cite_real_lines():

@@ -4,8 +4,10 @@ import subprocess
 
 import pytest
 
-from conftest import processes_using, wait_until
 from repowiki_gui.jobs.redis_server import find_redis_binary
+
+from helpers.processes import processes_using
+from helpers.waiting import wait_until
 
 
 @pytest.fixture
@@ -42,7 +44,7 @@ def test_manager_uses_an_external_redis_and_starts_no_bundled_one(home, fast_set
         assert manager.redis is None
         assert not (home / "run" / "redis.sock").exists()
         service = JobService(manager.connection(), manager.settings, manager.home)
-        assert service.wait(service.submit("jobfuncs.add", "indexing", "t", (2, 5)), timeout_s=30)["result"] == 7
+        assert service.wait(service.submit("helpers.jobfuncs.add", "indexing", "t", (2, 5)), timeout_s=30)["result"] == 7
         assert "s3cret" not in manager.status()["redis"]["url"]
         for wp in manager.workers:  # the password never reaches a command line
             assert not any("s3cret" in part for part in wp.proc.args)

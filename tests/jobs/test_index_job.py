@@ -2,7 +2,8 @@
 import json
 import zipfile
 
-from conftest import run_cli
+from helpers.processes import run_cli
+
 
 APP = '''import json
 

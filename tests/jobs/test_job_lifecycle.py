@@ -1,14 +1,15 @@
 """A job's life on real workers against the real Redis binary."""
 import pytest
 
-from conftest import wait_until
 from repowiki_gui.core.errors import JobNotFound, UserError
 from repowiki_gui.jobs.catalog import TASKS
+
+from helpers.waiting import wait_until
 
 
 def test_job_goes_from_queued_to_finished_and_a_reader_sees_progress(service):
     seen = []
-    job_id = service.submit("jobfuncs.steps", "indexing", "test.steps", (8,))
+    job_id = service.submit("helpers.jobfuncs.steps", "indexing", "test.steps", (8,))
     final = service.wait(job_id, on_update=seen.append, poll_s=0.01, timeout_s=60)
     assert final["state"] == "finished"
     assert final["result"] == {"steps": 8}
@@ -26,17 +27,17 @@ def test_job_goes_from_queued_to_finished_and_a_reader_sees_progress(service):
 
 
 def test_failure_carries_its_message_and_traceback(service):
-    job_id = service.submit("jobfuncs.boom", "indexing", "test.boom", ("disk on fire",), retry=False)
+    job_id = service.submit("helpers.jobfuncs.boom", "indexing", "test.boom", ("disk on fire",), retry=False)
     final = service.wait(job_id, timeout_s=60)
     assert final["state"] == "failed"
     assert final["error"] == "disk on fire"
-    assert "Traceback" in final["traceback"] and "jobfuncs.py" in final["traceback"]
+    assert "Traceback" in final["traceback"] and "helpers/jobfuncs.py" in final["traceback"]
     assert service.history.get(job_id)["error"] == "disk on fire"
 
 
 def test_transient_error_is_retried_then_succeeds(service, tmp_path):
     counter = tmp_path / "count"
-    job_id = service.submit("jobfuncs.flaky", "indexing", "test.flaky", (str(counter), 2))
+    job_id = service.submit("helpers.jobfuncs.flaky", "indexing", "test.flaky", (str(counter), 2))
     final = service.wait(job_id, timeout_s=90)
     assert final["state"] == "finished", final
     assert final["result"] == {"attempts": 3}
@@ -44,7 +45,7 @@ def test_transient_error_is_retried_then_succeeds(service, tmp_path):
 
 
 def test_user_error_is_never_retried(service):
-    job_id = service.submit("jobfuncs.bad_input", "indexing", "test.bad")
+    job_id = service.submit("helpers.jobfuncs.bad_input", "indexing", "test.bad")
     final = service.wait(job_id, timeout_s=60)
     assert final["state"] == "failed"
     assert final["error"] == "That ZIP is not a ZIP."
@@ -53,9 +54,9 @@ def test_user_error_is_never_retried(service):
 
 def test_cancel_of_a_queued_job(service, tmp_path):
     marker = tmp_path / "busy"
-    blocker = service.submit("jobfuncs.sleeper", "indexing", "test.sleep", (str(marker), 60))
+    blocker = service.submit("helpers.jobfuncs.sleeper", "indexing", "test.sleep", (str(marker), 60))
     wait_until(marker.exists, what="the blocking job to start")
-    queued = service.submit("jobfuncs.add", "indexing", "test.add", (1, 2))
+    queued = service.submit("helpers.jobfuncs.add", "indexing", "test.add", (1, 2))
     assert service.status(queued)["state"] == "queued"
     assert service.cancel(queued) == "canceled"
     assert service.status(queued)["state"] == "canceled"
@@ -67,7 +68,7 @@ def test_cancel_of_a_queued_job(service, tmp_path):
 
 def test_stop_of_a_running_job_on_a_bulk_worker(service, tmp_path):
     marker = tmp_path / "started"
-    job_id = service.submit("jobfuncs.sleeper", "indexing", "test.sleep", (str(marker), 120))
+    job_id = service.submit("helpers.jobfuncs.sleeper", "indexing", "test.sleep", (str(marker), 120))
     wait_until(marker.exists, what="the job to start")
     horse = int(marker.read_text())
     assert service.cancel(job_id) == "stopping"
@@ -77,25 +78,25 @@ def test_stop_of_a_running_job_on_a_bulk_worker(service, tmp_path):
     wait_until(lambda: not _alive(horse), what="the job process to die")
     assert service.history.get(job_id)["outcome"] == "stopped"
     # the worker survives and takes the next job
-    assert service.wait(service.submit("jobfuncs.add", "indexing", "t", (1, 1)), timeout_s=30)["result"] == 2
+    assert service.wait(service.submit("helpers.jobfuncs.add", "indexing", "t", (1, 1)), timeout_s=30)["result"] == 2
 
 
 def test_cooperative_cancel_on_the_interactive_worker(service):
-    job_id = service.submit("jobfuncs.steps", "qa", "test.steps", (2000, None, 0.01))
+    job_id = service.submit("helpers.jobfuncs.steps", "qa", "test.steps", (2000, None, 0.01))
     wait_until(lambda: service.status(job_id)["progress"].get("processed", 0) > 3, what="progress")
     assert service.cancel(job_id) == "stopping"
     final = service.wait(job_id, timeout_s=30)
     assert final["state"] == "stopped"
     assert final["progress"]["processed"] < 2000
     # the in-process worker is still alive and answers the next question
-    assert service.wait(service.submit("jobfuncs.add", "qa", "t", (2, 2)), timeout_s=30)["result"] == 4
+    assert service.wait(service.submit("helpers.jobfuncs.add", "qa", "t", (2, 2)), timeout_s=30)["result"] == 4
 
 
 def test_qa_finishes_while_a_long_indexing_job_occupies_the_bulk_worker(service, tmp_path):
     marker = tmp_path / "indexing"
-    long_job = service.submit("jobfuncs.sleeper", "indexing", "test.sleep", (str(marker), 120))
+    long_job = service.submit("helpers.jobfuncs.sleeper", "indexing", "test.sleep", (str(marker), 120))
     wait_until(marker.exists, what="the indexing job to start")
-    qa = service.submit("jobfuncs.add", "qa", "test.add", (20, 22))
+    qa = service.submit("helpers.jobfuncs.add", "qa", "test.add", (20, 22))
     assert service.wait(qa, timeout_s=30)["result"] == 42
     assert service.status(long_job)["state"] == "started"
     monitor = service.monitor()
@@ -108,7 +109,7 @@ def test_qa_finishes_while_a_long_indexing_job_occupies_the_bulk_worker(service,
 
 def test_soft_time_limit_stops_a_job_at_its_checkpoint(service):
     service.settings.job_soft_limit_s = 1
-    job_id = service.submit("jobfuncs.steps", "indexing", "test.steps", (1000, None, 0.01))
+    job_id = service.submit("helpers.jobfuncs.steps", "indexing", "test.steps", (1000, None, 0.01))
     final = service.wait(job_id, timeout_s=60)
     assert final["state"] == "failed"
     assert "soft time limit" in final["error"]
@@ -130,11 +131,11 @@ def test_seed_names_enqueue_on_their_queues(service, tmp_path):
 
 
 def test_results_and_failures_have_explicit_ttls(service):
-    job_id = service.submit("jobfuncs.add", "qa", "test.add", (1, 1))
+    job_id = service.submit("helpers.jobfuncs.add", "qa", "test.add", (1, 1))
     service.wait(job_id, timeout_s=30)
     ttl = service.connection.ttl(f"rq:job:{job_id}")
     assert 0 < ttl <= service.settings.result_ttl_s
-    failed = service.submit("jobfuncs.boom", "qa", "test.boom", retry=False)
+    failed = service.submit("helpers.jobfuncs.boom", "qa", "test.boom", retry=False)
     service.wait(failed, timeout_s=30)
     ttl = service.connection.ttl(f"rq:job:{failed}")
     assert service.settings.result_ttl_s < ttl <= service.settings.failure_ttl_s
@@ -158,7 +159,7 @@ def _alive(pid):
 
 def test_a_failed_job_can_be_run_again(service, tmp_path):
     counter = tmp_path / "count"
-    job_id = service.submit("jobfuncs.flaky", "indexing", "test.flaky", (str(counter), 1), retry=False)
+    job_id = service.submit("helpers.jobfuncs.flaky", "indexing", "test.flaky", (str(counter), 1), retry=False)
     assert service.wait(job_id, timeout_s=30)["state"] == "failed"
     assert service.requeue(job_id) == "queued"
     final = service.wait(job_id, timeout_s=30)

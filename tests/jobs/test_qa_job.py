@@ -4,13 +4,13 @@ import zipfile
 
 import pytest
 
-from conftest import run_cli
 from repowiki_gui.core.errors import UserError
 from repowiki_gui.core.qa.answer import NO_CONTEXT_ANSWER
 from repowiki_gui.core.qa.conversations import Conversations
 from repowiki_gui.jobs import keys
 
-from sample_repos import SHOP_FILES as FILES  # noqa: E402
+from helpers.processes import run_cli
+from helpers.sample_repos import SHOP_FILES as FILES
 
 
 @pytest.fixture

@@ -20,7 +20,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_cli, wait_until
+from helpers.processes import run_cli
+from helpers.waiting import wait_until
+
 
 APP = '''class Ledger:
     """Adds up entries."""

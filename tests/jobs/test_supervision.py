@@ -4,7 +4,7 @@ import signal
 
 import psutil
 
-from conftest import wait_until
+from helpers.waiting import wait_until
 
 
 def _worker(services, kind):
@@ -17,7 +17,7 @@ def _registered(service, name):
 
 def test_kill_9_of_a_bulk_worker_mid_job_fails_the_job_and_restarts_the_worker(services, service, tmp_path):
     marker = tmp_path / "started"
-    job_id = service.submit("jobfuncs.sleeper", "indexing", "test.sleep", (str(marker), 300), retry=False)
+    job_id = service.submit("helpers.jobfuncs.sleeper", "indexing", "test.sleep", (str(marker), 300), retry=False)
     wait_until(marker.exists, what="the job to start")
     horse = int(marker.read_text())
     victim = _worker(services, "bulk")
@@ -37,11 +37,11 @@ def test_kill_9_of_a_bulk_worker_mid_job_fails_the_job_and_restarts_the_worker(s
     assert not _registered(service, victim.name)
     assert services.restarts == 1
     # and the new worker does work
-    assert service.wait(service.submit("jobfuncs.add", "indexing", "t", (3, 4)), timeout_s=30)["result"] == 7
+    assert service.wait(service.submit("helpers.jobfuncs.add", "indexing", "t", (3, 4)), timeout_s=30)["result"] == 7
 
 
 def test_kill_9_of_the_interactive_worker_mid_answer(services, service):
-    job_id = service.submit("jobfuncs.steps", "qa", "test.steps", (5000, None, 0.01), retry=False)
+    job_id = service.submit("helpers.jobfuncs.steps", "qa", "test.steps", (5000, None, 0.01), retry=False)
     wait_until(lambda: service.status(job_id)["state"] == "started", what="the answer to start")
     victim = _worker(services, "interactive")
     os.kill(victim.proc.pid, signal.SIGKILL)
@@ -49,13 +49,13 @@ def test_kill_9_of_the_interactive_worker_mid_answer(services, service):
     assert final["state"] == "failed"
     wait_until(lambda: any(wp.kind == "interactive" and wp.name != victim.name for wp in services.workers),
                what="a replacement worker")
-    assert service.wait(service.submit("jobfuncs.add", "qa", "t", (1, 2)), timeout_s=30)["result"] == 3
+    assert service.wait(service.submit("helpers.jobfuncs.add", "qa", "t", (1, 2)), timeout_s=30)["result"] == 3
 
 
 def test_interactive_worker_heartbeats_while_a_long_job_runs(services, service):
     """rq's SimpleWorker sends no heartbeat during a job; ours does, so the job is never abandoned."""
     conn = service.connection
-    job_id = service.submit("jobfuncs.steps", "qa", "test.steps", (400, None, 0.01))
+    job_id = service.submit("helpers.jobfuncs.steps", "qa", "test.steps", (400, None, 0.01))
     wait_until(lambda: service.status(job_id)["state"] == "started", what="the job to start")
     name = service.status(job_id)["worker"]
     registry_key = "rq:wip:qa"
@@ -82,7 +82,7 @@ def test_abandoned_jobs_of_a_previous_crash_are_failed_at_start(home, fast_setti
     first = ServiceManager(home, fast_settings).start()
     service = JobService(first.connection(), first.settings, first.home)
     marker = tmp_path / "m"
-    job_id = service.submit("jobfuncs.sleeper", "indexing", "t", (str(marker), 300), retry=False)
+    job_id = service.submit("helpers.jobfuncs.sleeper", "indexing", "t", (str(marker), 300), retry=False)
     wait_until(marker.exists, what="the job to start")
     # a crash of the whole app: every child dies at once, nobody tidies Redis
     first._stop.set()

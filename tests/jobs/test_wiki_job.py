@@ -9,9 +9,10 @@ from pathlib import Path
 import pathspec
 import pytest
 
-from conftest import run_cli, wait_until
-from mermaid_check import mermaid_errors  # noqa: E402
-from sample_repos import SHOPWIKI, write_zip  # noqa: E402
+from helpers.mermaid_check import mermaid_errors
+from helpers.processes import run_cli
+from helpers.sample_repos import SHOPWIKI, write_zip
+from helpers.waiting import wait_until
 
 
 def pathspec_zip(tmp_path: Path) -> Path:

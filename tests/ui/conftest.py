@@ -1,12 +1,10 @@
 """UI fixtures: a fake bridge with the real signals, QSettings kept inside the test dir."""
 from __future__ import annotations
 
-import zipfile
-
 import pytest
 from PySide6.QtCore import QSettings, QThread
 
-import fake_bridge as fake_bridge_module
+from helpers import fake_bridge as fake_bridge_module
 
 
 class FakeBridge(fake_bridge_module.FakeBridge):
@@ -31,13 +29,6 @@ def placeholder_chat():
     from PySide6.QtWidgets import QLabel
 
     return lambda bridge: QLabel("chat")
-
-
-def make_zip(path, files: dict[str, str], top: str = "demo-main"):
-    with zipfile.ZipFile(path, "w") as zf:
-        for name, text in files.items():
-            zf.writestr(f"{top}/{name}", text)
-    return path
 
 
 def pytest_collection_modifyitems(items):

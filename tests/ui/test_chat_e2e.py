@@ -3,9 +3,7 @@ import pytest
 
 from repowiki_gui.ui.chat_panel import ChatPanel
 
-import bridge_run  # noqa: E402
-
-
+from helpers import bridge_run
 
 
 @pytest.mark.timeout(900)

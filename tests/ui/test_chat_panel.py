@@ -3,8 +3,9 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication, QTextFormat
 
-from fake_bridge import FakeBridge
 from repowiki_gui.ui.chat_panel import ChatPanel
+
+from helpers.fake_bridge import FakeBridge
 
 SOURCE = "import hmac\n\n\ndef verify(payload, sig, secret):\n    return hmac.compare_digest(payload, sig)\n"
 REFS = [{"path": "src/pay.py", "start_line": 4, "end_line": 5, "symbol": "verify", "score": 0.9, "kind": "code"},

@@ -5,9 +5,10 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from conftest import make_zip
 from repowiki_gui.ui.main_window import MainWindow
 from test_models import job
+
+from helpers.sample_repos import write_zip
 
 APP_PY = 'def greet(name):\n    """Say hello."""\n    return f"hello {name}"\n'
 UTIL_PY = 'class Counter:\n    def __init__(self):\n        self.n = 0\n\n    def bump(self):\n        self.n += 1\n'
@@ -41,7 +42,7 @@ def test_a_non_zip_drop_is_refused_visibly_and_nothing_is_queued(qtbot, fake_bri
     text.write_text("hello")
     fake_zip = tmp_path / "x.zip"
     fake_zip.write_text("this is not a zip")
-    for paths in ([text], [fake_zip], [make_zip(tmp_path / "ok.zip", {"a.py": "x = 1\n"}), text]):
+    for paths in ([text], [fake_zip], [write_zip(tmp_path / "ok.zip", {"a.py": "x = 1\n"}), text]):
         drop_files(window, paths)
         qtbot.waitUntil(lambda: bool(open_boxes(window)))
         box = open_boxes(window)[0]
@@ -56,8 +57,8 @@ def test_several_zips_dropped_are_all_queued(qtbot, fake_bridge, qsettings, plac
     window = MainWindow(fake_bridge, qsettings, chat_factory=placeholder_chat)
     qtbot.addWidget(window)
     window.show()
-    a = make_zip(tmp_path / "alpha.zip", {"a.py": APP_PY})
-    b = make_zip(tmp_path / "My Project (1).zip", {"b.py": UTIL_PY})
+    a = write_zip(tmp_path / "alpha.zip", {"a.py": APP_PY})
+    b = write_zip(tmp_path / "My Project (1).zip", {"b.py": UTIL_PY})
     drop_files(window, [a, b])
     assert fake_bridge.calls == [("indexZip", str(a), "alpha"), ("indexZip", str(b), "My-Project-1")]
     assert not open_boxes(window)
@@ -135,7 +136,7 @@ def test_a_dropped_zip_is_indexed_by_the_real_services(qtbot, home, fast_setting
     try:
         gui.start()   # waitSignal on a bridge signal would run pytest-qt's callback in the bridge thread
         qtbot.waitUntil(lambda: gui.window.redis_label.text().startswith("Redis: running"), timeout=60_000)
-        zip_path = make_zip(tmp_path / "tinyrepo.zip", {"app.py": APP_PY, "util.py": UTIL_PY,
+        zip_path = write_zip(tmp_path / "tinyrepo.zip", {"app.py": APP_PY, "util.py": UTIL_PY,
                                                         "README.md": "# Tiny\n\nGreets and counts.\n"})
         drop = drop_files(gui.window, [zip_path])
         assert drop.isAccepted()

@@ -10,7 +10,8 @@ import sys
 import zipfile
 
 import pytest
-from sample_repos import SHOP_FILES
+
+from helpers.sample_repos import SHOP_FILES
 
 
 def smoke(home, zip_path, *extra, timeout=600):

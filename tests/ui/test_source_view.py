@@ -1,8 +1,9 @@
 """SourceView: loads through the bridge once per file, highlights a range, colours syntax, shows no HTML."""
 from PySide6.QtGui import QColor, QPalette, QTextCharFormat
 
-from fake_bridge import FakeBridge
 from repowiki_gui.ui.source_view import SourceView, lexer_for
+
+from helpers.fake_bridge import FakeBridge
 
 PY = 'import os\n\n\nclass Cart:\n    """A cart."""\n    def add(self, n=1):\n        return n + 1  # one more\n'
 

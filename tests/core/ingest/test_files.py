@@ -12,8 +12,8 @@ from repowiki_gui.core.errors import ArchiveError, JobCancelled
 from repowiki_gui.core.ingest.files import (IngestLimits, Ingested, decode_text, detect_language,
                                             ingest_zip, looks_minified)
 
-from disk_audit import no_disk_writes  # noqa: E402
-from progress_recorder import Recorder  # noqa: E402
+from helpers.disk_audit import no_disk_writes
+from helpers.progress_recorder import Recorder
 
 
 def make_zip(path: Path, entries, compression=zipfile.ZIP_DEFLATED) -> Path:

@@ -2,7 +2,9 @@
 import numpy as np
 import pytest
 
-from repowiki_gui.core.models.embedder import FakeEmbedder, OnnxEmbedder
+from repowiki_gui.core.models.embedder import OnnxEmbedder
+
+from helpers.fakes import FakeEmbedder
 
 
 @pytest.fixture(scope="module")

@@ -7,8 +7,10 @@ import sys
 import pytest
 
 from repowiki_gui.core.errors import UserError
-from repowiki_gui.core.models.llm import FakeGenerator, LlamaGenerator, default_model_path
+from repowiki_gui.core.models.llm import LlamaGenerator, default_model_path
 from repowiki_gui.core.qa.answer import Reference, answer_question
+
+from helpers.fakes import FakeEmbedder, FakeGenerator
 
 QUESTION = [{"role": "system", "content": "You are a helpful assistant. Be brief."},
             {"role": "user", "content": "What is a Python function?"}]
@@ -143,8 +145,8 @@ def test_a_ruled_out_opening_never_starts_the_reply(llm):
 
 
 def test_the_generator_base_gives_a_caching_free_model_warm_and_stepped_read():
-    from repowiki_gui.core.models.embedder import Embedder, FakeEmbedder, OnnxEmbedder
-    from repowiki_gui.core.models.llm import PROMPT_STEP_TOKENS, FakeGenerator, Generator, LlamaGenerator
+    from repowiki_gui.core.models.embedder import Embedder, OnnxEmbedder
+    from repowiki_gui.core.models.llm import PROMPT_STEP_TOKENS, Generator, LlamaGenerator
 
     class Counting(Generator):
         def count_message_tokens(self, messages):

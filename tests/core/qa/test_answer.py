@@ -10,7 +10,8 @@ from repowiki_gui.core.qa.answer import (ANSWER_FLOOR_TOKENS, NO_CONTEXT_ANSWER,
                                          Reference, Turn, answer_question, answer_room, build_messages,
                                          clean_citations, focus_reference, question_terms, term_weights)
 from repowiki_gui.core.errors import UserError
-from repowiki_gui.core.models.llm import FakeGenerator
+
+from helpers.fakes import FakeGenerator
 
 
 def ref(path: str, score: float, lines: int = 5, start: int = 1, symbol: str = "func", kind: str = "code",

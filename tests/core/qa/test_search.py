@@ -7,8 +7,10 @@ from repowiki_gui.core.index.indexer import index_zip
 from repowiki_gui.core.index.repositories import RepoRegistry
 from repowiki_gui.core.index.store import ChunkStore
 from repowiki_gui.core.ingest.files import IngestLimits
-from repowiki_gui.core.models.embedder import FakeEmbedder, OnnxEmbedder
+from repowiki_gui.core.models.embedder import OnnxEmbedder
 from repowiki_gui.core.qa.search import search
+
+from helpers.fakes import FakeEmbedder
 
 FILES = {
     "src/shop/cart.py": '''class Cart:

@@ -12,16 +12,16 @@ from repowiki_gui.core.index.repositories import RepoRegistry
 from repowiki_gui.core.index.sections import SectionStore
 from repowiki_gui.core.index.store import ChunkStore
 from repowiki_gui.core.ingest.files import IngestLimits
-from repowiki_gui.core.models.embedder import FakeEmbedder
-from repowiki_gui.core.models.llm import FakeGenerator
 from repowiki_gui.core.qa.search import search
 from repowiki_gui.core.errors import UserError
 from repowiki_gui.core.wiki.check import UNVERIFIED_MARK
 from repowiki_gui.core.wiki.folder import SPEC_TYPES, load_manifest, page_link_target, source_link_target
 from repowiki_gui.core.wiki.generation import export_wiki, generate_wiki
-from mermaid_check import mermaid_errors  # noqa: E402
-from progress_recorder import Recorder  # noqa: E402
-from sample_repos import SHOPWIKI, write_zip  # noqa: E402
+
+from helpers.fakes import FakeEmbedder, FakeGenerator
+from helpers.mermaid_check import mermaid_errors
+from helpers.progress_recorder import Recorder
+from helpers.sample_repos import SHOPWIKI, write_zip
 
 ALL = list(SPEC_TYPES)
 REPLY = "The `Cart` class in `cart.py` keeps items; `Cart.add_item` adds one and `Cart.teleport` is invented [1]."

@@ -1,8 +1,9 @@
 """A section's prose: sources fitted to the budget, reply cleaned, names checked, cached by its sources."""
-from repowiki_gui.core.models.llm import FakeGenerator
 from repowiki_gui.core.qa.answer import Reference
 from repowiki_gui.core.wiki.check import UNVERIFIED_MARK, Vocabulary
 from repowiki_gui.core.wiki.prose import clean_prose, fit_sources, prose_key, write_prose
+
+from helpers.fakes import FakeGenerator
 
 VOCAB = Vocabulary.from_rows(["src/shop/cart.py"], ["Cart", "Cart.add_item"], ["class Cart: def add_item(self)"])
 
