@@ -28,73 +28,95 @@ def _common(p: argparse.ArgumentParser, top: bool) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The parser of every subcommand, in the order ``--help`` lists them."""
     parser = argparse.ArgumentParser(prog="repowiki", description="An offline wiki and chat for a code ZIP.")
     parser.add_argument("--version", action="version", version=f"repowiki {__version__}")
     _common(parser, top=True)
     sub = parser.add_subparsers(dest="command")
+    _add_gui(sub)
+    _add_repository_commands(sub)
+    _add_question_commands(sub)
+    _add_service_commands(sub)
+    return parser
 
-    def cmd(name, func, help_):
-        p = sub.add_parser(name, help=help_)
-        _common(p, top=False)
-        p.set_defaults(func=func)
-        return p
 
-    p = cmd("gui", cmd_gui, "open the window (the default)")
+def _command(sub, name: str, func, help_: str) -> argparse.ArgumentParser:
+    p = sub.add_parser(name, help=help_)
+    _common(p, top=False)
+    p.set_defaults(func=func)
+    return p
+
+
+def _add_gui(sub) -> None:
+    p = _command(sub, "gui", cmd_gui, "open the window (the default)")
     p.add_argument("--smoke", default=None, metavar="ZIP",
                    help="smoke test: open the window, start the services, index ZIP, ask one question, "
                         "wait for the answer, quit; exit 0 only if all of that worked")
     p.add_argument("--smoke-question", default=None, metavar="TEXT", help="the smoke test's question")
     p.add_argument("--smoke-timeout", type=float, default=None, metavar="S",
                    help="the smoke test fails after S seconds (default 300)")
-    p = cmd("index", cmd_index, "index (or re-index) a ZIP; prints progress; exit 0 when done")
+
+
+def _add_repository_commands(sub) -> None:
+    """index, wiki, repos, remove: the repositories and their wikis."""
+    p = _command(sub, "index", cmd_index, "index (or re-index) a ZIP; prints progress; exit 0 when done")
     p.add_argument("zip")
     p.add_argument("--name", default=None, help="repository name (default: the ZIP's stem)")
-    p = cmd("wiki", cmd_wiki, "generate the wiki; export markdown to DIR")
+    p = _command(sub, "wiki", cmd_wiki, "generate the wiki; export markdown to DIR")
     p.add_argument("repo", help="an indexed repository's name, or a ZIP to index first")
     p.add_argument("--spec", action="append", default=None, metavar="TYPE",
                    help="overview (default), architecture, modules, api, getting-started, or all; repeatable")
     p.add_argument("--out", default=None, metavar="DIR", help="export the markdown (and mkdocs.yml) to DIR")
     p.add_argument("--json", action="store_true")
-    p = cmd("repos", cmd_repos, "indexed repositories with file and chunk counts")
+    p = _command(sub, "repos", cmd_repos, "indexed repositories with file and chunk counts")
     p.add_argument("--json", action="store_true")
-    p = cmd("remove", cmd_remove, "delete an indexed repository: its index, its wiki sections and pages")
+    p = _command(sub, "remove", cmd_remove,
+                 "delete an indexed repository: its index, its wiki sections and pages")
     p.add_argument("repo")
-    p = cmd("search", cmd_search, "retrieval only")
+
+
+def _add_question_commands(sub) -> None:
+    """search, ask, conversations: questions about a repository."""
+    p = _command(sub, "search", cmd_search, "retrieval only")
     p.add_argument("repo")
     p.add_argument("query")
     p.add_argument("-k", type=int, default=None, help="number of references")
     p.add_argument("--json", action="store_true")
-    p = cmd("ask", cmd_ask, "retrieval + streamed answer")
+    p = _command(sub, "ask", cmd_ask, "retrieval + streamed answer")
     p.add_argument("repo")
     p.add_argument("question")
     p.add_argument("-k", type=int, default=None, help="number of references")
     p.add_argument("--json", action="store_true")
     p.add_argument("--conversation", default=None, metavar="ID",
                    help="continue a conversation ('new' starts one); see `repowiki conversations`")
-    p = cmd("conversations", cmd_conversations, "earlier conversations, or the turns of one")
+    p = _command(sub, "conversations", cmd_conversations, "earlier conversations, or the turns of one")
     p.add_argument("id", nargs="?")
     p.add_argument("--repo", default=None)
     p.add_argument("--json", action="store_true")
-    p = cmd("models", cmd_models, "the bundled language models: size, measured accuracy, which is chosen")
+
+
+def _add_service_commands(sub) -> None:
+    """models, status, jobs, cancel, serve, worker: the models, the services and their jobs."""
+    p = _command(sub, "models", cmd_models,
+                 "the bundled language models: size, measured accuracy, which is chosen")
     p.add_argument("--json", action="store_true")
-    p = cmd("status", cmd_status, "redis, workers, queue lengths")
+    p = _command(sub, "status", cmd_status, "redis, workers, queue lengths")
     p.add_argument("--json", action="store_true")
-    p = cmd("jobs", cmd_jobs, "jobs with state, progress, duration")
+    p = _command(sub, "jobs", cmd_jobs, "jobs with state, progress, duration")
     p.add_argument("--json", action="store_true")
     p.add_argument("--limit", type=int, default=30)
-    p = cmd("cancel", cmd_cancel, "cancel a queued job or stop a running one")
+    p = _command(sub, "cancel", cmd_cancel, "cancel a queued job or stop a running one")
     p.add_argument("job_id")
-    p = cmd("serve", cmd_serve, "run Redis and the workers in the foreground until Ctrl-C")
+    p = _command(sub, "serve", cmd_serve, "run Redis and the workers in the foreground until Ctrl-C")
     p.add_argument("--listen", default=None, metavar="HOST:PORT",
                    help="also serve the bundled Redis on TCP at HOST:PORT, guarded by its password, so "
                         "`repowiki worker` on other machines can join (default: unix socket only)")
-    p = cmd("worker", cmd_worker, "run one worker (for this or another machine)")
+    p = _command(sub, "worker", cmd_worker, "run one worker (for this or another machine)")
     p.add_argument("--queues", default=None, help="comma-separated queue names (default: all)")
     p.add_argument("--name", default=None, help=argparse.SUPPRESS)
     p.add_argument("--kind", choices=("interactive", "bulk"), default=None, help=argparse.SUPPRESS)
     p.add_argument("--parent-pid", type=int, default=None, help=argparse.SUPPRESS)
     p.add_argument("--burst", action="store_true", help="exit when the queues are empty")
-    return parser
 
 
 def main(argv: list[str] | None = None) -> int:
