@@ -22,7 +22,7 @@ from ..core.errors import UserError
 from ..core.index.repositories import RepoRegistry
 from ..core.index.sections import SectionStore
 from ..core.index.store import ChunkStore
-from ..core.qa.answer import Reference, answer_question
+from ..core.qa.answer import AnswerResult, Reference, answer_question
 from ..core.qa.conversations import Conversations
 from ..core.qa.search import search
 from ..settings import Settings, default_home
@@ -80,62 +80,77 @@ def retrieval(repo: str, question: str, top_k: int = 8, conversation_id: str | N
 def generate_answer(repo: str, question: str, retrieval_job_id: str, conversation_id: str | None = None) -> dict:
     """qa.generate_answer: references from Redis -> prompt within the budget -> streamed answer."""
     job = get_current_job()
-    conn = job.connection
     home, settings = _context()
+    references = _references(job.connection, retrieval_job_id, settings.min_similarity)
+    conversations = Conversations(app_db(home))
+    history = conversations.history(conversation_id) if conversation_id else []
+    progress = JobProgress.current()
+    progress.update("read", "Reading the sources", 0, 1)
+    stream = _AnswerStream(job.connection, job.id, progress, settings.llm_max_tokens)
+    result = answer_question(question, references, history, models.generator(settings),
+                             max_answer_tokens=settings.llm_max_tokens, temperature=settings.llm_temperature,
+                             max_prompt_tokens=settings.llm_prompt_tokens, focus_lines=settings.llm_focus_lines,
+                             on_token=stream.on_token, should_stop=stream.should_stop,
+                             on_sources=stream.on_sources, on_reading=stream.on_reading)
+    used = [r.to_json() for r in result.references]
+    if conversation_id and not result.stopped:
+        # saved before `done`: a reader that sees the end can ask its follow-up at once
+        conversations.add_turn(conversation_id, question, result.text, used)
+    stream.finish(result, used)
+    progress.update("done", "Stopped by the user" if result.stopped else "Answered", stream.emitted, stream.emitted)
+    return {"answer": result.text, "references": used, "cited": result.cited, "stopped": result.stopped}
+
+
+def _references(conn, retrieval_job_id: str, min_similarity: float) -> list[Reference]:
+    """The retrieval job's references that bear on the question, numbered from 1."""
     raw = conn.get(keys.REFS.format(retrieval_job_id))
     if raw is None:
         raise UserError("The references of this question expired before the answer started; ask again.")
     # References unrelated to the question (low cosine similarity) are dropped, so a question the
     # index cannot answer gets "I could not find anything" instead of an invention.
-    refs = [r for r in json.loads(raw) if r["similarity"] >= settings.min_similarity]
-    references = [Reference(i + 1, r["path"], r["start_line"], r["end_line"], r["symbol"], r["score"],
-                            r["kind"], r["text"]) for i, r in enumerate(refs)]
-    conversations = Conversations(app_db(home))
-    history = conversations.history(conversation_id) if conversation_id else []
-    stream = keys.ANSWER_STREAM.format(job.id)
-    progress = JobProgress.current()
-    progress.update("read", "Reading the sources", 0, 1)
-    emitted = 0
-    last_check = [0.0, False]
+    refs = [r for r in json.loads(raw) if r["similarity"] >= min_similarity]
+    return [Reference.from_json(r, i) for i, r in enumerate(refs, 1)]
 
-    def on_token(delta: str) -> None:
-        nonlocal emitted
-        if not emitted:
-            progress.update("generate", "Writing the answer", 0, settings.llm_max_tokens)
-        emitted += 1
-        conn.xadd(stream, {"type": "token", "text": delta})
 
-    def should_stop() -> bool:
+class _AnswerStream:
+    """One answer's events on ``repowiki:stream:<job id>``, its progress, and the cancel check."""
+
+    def __init__(self, conn, job_id: str, progress: JobProgress, max_tokens: int) -> None:
+        self._conn, self._job_id = conn, job_id
+        self._key = keys.ANSWER_STREAM.format(job_id)
+        self._progress, self._max_tokens = progress, max_tokens
+        self.emitted = 0  # tokens streamed so far
+        self._checked_at, self._cancelled = 0.0, False
+
+    def on_token(self, delta: str) -> None:
+        if not self.emitted:
+            self._progress.update("generate", "Writing the answer", 0, self._max_tokens)
+        self.emitted += 1
+        self._conn.xadd(self._key, {"type": "token", "text": delta})
+
+    def should_stop(self) -> bool:
         # a Redis read at most every 50 ms keeps cancel well inside a second
         now = time.monotonic()
-        if now - last_check[0] > 0.05:
-            last_check[0] = now
-            last_check[1] = cancel_requested(conn, job.id)
-        return last_check[1]
+        if now - self._checked_at > 0.05:
+            self._checked_at = now
+            self._cancelled = cancel_requested(self._conn, self._job_id)
+        return self._cancelled
 
-    def on_sources(used: list[Reference]) -> None:
+    def on_sources(self, used: list[Reference]) -> None:
         # the person reads these while the model reads them too
-        conn.xadd(stream, {"type": "sources", "references": json.dumps([r.to_json() for r in used])})
+        self._conn.xadd(self._key, {"type": "sources", "references": json.dumps([r.to_json() for r in used])})
 
-    def on_reading(done: int, total: int) -> None:
-        conn.xadd(stream, {"type": "reading", "done": done, "total": total})
-        progress.update("read", f"Reading the sources: {done}/{total} tokens", done, total)
+    def on_reading(self, done: int, total: int) -> None:
+        self._conn.xadd(self._key, {"type": "reading", "done": done, "total": total})
+        self._progress.update("read", f"Reading the sources: {done}/{total} tokens", done, total)
 
-    result = answer_question(question, references, history, models.generator(settings),
-                             max_answer_tokens=settings.llm_max_tokens, temperature=settings.llm_temperature,
-                             max_prompt_tokens=settings.llm_prompt_tokens, focus_lines=settings.llm_focus_lines,
-                             on_token=on_token, should_stop=should_stop, on_sources=on_sources,
-                             on_reading=on_reading)
-    used = [r.to_json() for r in result.references]
-    done = {"type": "done", "answer": result.text, "references": json.dumps(used), "stopped": int(result.stopped),
-            "first_token_ms": "" if result.first_token_s is None else f"{result.first_token_s * 1000:.1f}",
-            "total_ms": f"{result.total_s * 1000:.1f}"}
-    if conversation_id and not result.stopped:
-        # saved before `done`: a reader that sees the end can ask its follow-up at once
-        conversations.add_turn(conversation_id, question, result.text, used)
-    with conn.pipeline() as pipe:
-        pipe.xadd(stream, done)
-        pipe.expire(stream, STREAM_TTL_S)
-        pipe.execute()
-    progress.update("done", "Stopped by the user" if result.stopped else "Answered", emitted, emitted)
-    return {"answer": result.text, "references": used, "cited": result.cited, "stopped": result.stopped}
+    def finish(self, result: AnswerResult, used: list[dict]) -> None:
+        """The ``done`` event, and the stream's expiry."""
+        done = {"type": "done", "answer": result.text, "references": json.dumps(used),
+                "stopped": int(result.stopped),
+                "first_token_ms": "" if result.first_token_s is None else f"{result.first_token_s * 1000:.1f}",
+                "total_ms": f"{result.total_s * 1000:.1f}"}
+        with self._conn.pipeline() as pipe:
+            pipe.xadd(self._key, done)
+            pipe.expire(self._key, STREAM_TTL_S)
+            pipe.execute()
