@@ -42,59 +42,10 @@ class SettingsDialog(QDialog):
         self.settings = settings
         self.home = Path(home)
         why = Settings.describe()
-
-        # The bundled models this install has (size and the bench's figures), then "Other GGUF file…".
-        self.model_choice = QComboBox(self)
-        for model in installed_models():
-            self.model_choice.addItem(model.describe(), model.id)
-        self.model_choice.addItem("Other GGUF file…", OTHER_MODEL)
-        self.model_choice.setToolTip(why["llm_model"])
-        current = OTHER_MODEL if settings.llm_model_path else settings.llm_model
-        index = self.model_choice.findData(current)
-        self.model_choice.setCurrentIndex(index if index >= 0 else 0)
-        self.model_choice.currentIndexChanged.connect(self._model_chosen)
-        self.model_path = QLineEdit(settings.llm_model_path, self)
-        self.model_path.setPlaceholderText("a .gguf file")
-        self.model_path.setToolTip(why["llm_model_path"])
-        self.browse_button = QPushButton("Browse…", self)
-        self.browse_button.clicked.connect(self.browse_model)
-        model_row = QHBoxLayout()
-        model_row.addWidget(self.model_path, 1)
-        model_row.addWidget(self.browse_button)
-        self._model_chosen()
-
-        self.threads = QSpinBox(self)
-        self.threads.setRange(1, os.cpu_count() or 1)
-        self.threads.setValue(settings.llm_threads)
-        self.threads.setToolTip(why["llm_threads"])
-        self.n_ctx = QSpinBox(self)
-        self.n_ctx.setRange(512, 32768)
-        self.n_ctx.setSingleStep(512)
-        self.n_ctx.setValue(settings.llm_n_ctx)
-        self.n_ctx.setToolTip(why["llm_n_ctx"])
-        self.bulk_workers = QSpinBox(self)
-        self.bulk_workers.setRange(0, 8)
-        self.bulk_workers.setValue(settings.bulk_workers)
-        self.bulk_workers.setToolTip(why["bulk_workers"])
-        self.redis_url = QLineEdit(settings.redis_url, self)
-        self.redis_url.setEchoMode(QLineEdit.EchoMode.Password)   # a URL may carry a password
-        self.redis_url.setPlaceholderText("empty: the bundled Redis")
-        self.redis_url.setToolTip(why["redis_url"])
-        self.data_dir = QLineEdit(str(self.home), self)
-        self.data_dir.setReadOnly(True)
-        data_note = QLabel("Set by --home or REPOWIKI_HOME when RepoWiki starts.", self)
-        data_note.setEnabled(False)
-
         form = QFormLayout()
-        form.addRow("Language model:", self.model_choice)
-        form.addRow("GGUF model file:", model_row)
-        form.addRow("Model threads:", self.threads)
-        form.addRow("Context size (tokens):", self.n_ctx)
-        form.addRow("Bulk workers:", self.bulk_workers)
-        form.addRow("External Redis URL:", self.redis_url)
-        form.addRow("Data dir:", self.data_dir)
-        form.addRow("", data_note)
-
+        self._add_model_rows(form, why)
+        self._add_worker_rows(form, why)
+        self._add_service_rows(form, why)
         self.error_label = QLabel(self)
         self.error_label.setStyleSheet("color: #c62828;")
         self.error_label.setWordWrap(True)
@@ -108,6 +59,53 @@ class SettingsDialog(QDialog):
         layout.addWidget(self.error_label)
         layout.addWidget(self.buttons)
         self._file_dialog: QFileDialog | None = None
+
+    def _add_model_rows(self, form: QFormLayout, why: dict[str, str]) -> None:
+        """The bundled models this install has (size and the bench's figures), then "Other GGUF file…"."""
+        self.model_choice = QComboBox(self)
+        for model in installed_models():
+            self.model_choice.addItem(model.describe(), model.id)
+        self.model_choice.addItem("Other GGUF file…", OTHER_MODEL)
+        self.model_choice.setToolTip(why["llm_model"])
+        current = OTHER_MODEL if self.settings.llm_model_path else self.settings.llm_model
+        index = self.model_choice.findData(current)
+        self.model_choice.setCurrentIndex(index if index >= 0 else 0)
+        self.model_choice.currentIndexChanged.connect(self._model_chosen)
+        self.model_path = QLineEdit(self.settings.llm_model_path, self)
+        self.model_path.setPlaceholderText("a .gguf file")
+        self.model_path.setToolTip(why["llm_model_path"])
+        self.browse_button = QPushButton("Browse…", self)
+        self.browse_button.clicked.connect(self.browse_model)
+        model_row = QHBoxLayout()
+        model_row.addWidget(self.model_path, 1)
+        model_row.addWidget(self.browse_button)
+        self._model_chosen()
+        form.addRow("Language model:", self.model_choice)
+        form.addRow("GGUF model file:", model_row)
+
+    def _add_worker_rows(self, form: QFormLayout, why: dict[str, str]) -> None:
+        """The model's threads and context, and how many bulk workers run."""
+        self.threads = _spin_box(self, 1, os.cpu_count() or 1, self.settings.llm_threads, why["llm_threads"])
+        self.n_ctx = _spin_box(self, 512, 32768, self.settings.llm_n_ctx, why["llm_n_ctx"])
+        self.n_ctx.setSingleStep(512)
+        self.bulk_workers = _spin_box(self, 0, 8, self.settings.bulk_workers, why["bulk_workers"])
+        form.addRow("Model threads:", self.threads)
+        form.addRow("Context size (tokens):", self.n_ctx)
+        form.addRow("Bulk workers:", self.bulk_workers)
+
+    def _add_service_rows(self, form: QFormLayout, why: dict[str, str]) -> None:
+        """An external Redis, and the data dir (shown, not edited)."""
+        self.redis_url = QLineEdit(self.settings.redis_url, self)
+        self.redis_url.setEchoMode(QLineEdit.EchoMode.Password)   # a URL may carry a password
+        self.redis_url.setPlaceholderText("empty: the bundled Redis")
+        self.redis_url.setToolTip(why["redis_url"])
+        self.data_dir = QLineEdit(str(self.home), self)
+        self.data_dir.setReadOnly(True)
+        data_note = QLabel("Set by --home or REPOWIKI_HOME when RepoWiki starts.", self)
+        data_note.setEnabled(False)
+        form.addRow("External Redis URL:", self.redis_url)
+        form.addRow("Data dir:", self.data_dir)
+        form.addRow("", data_note)
 
     def other_chosen(self) -> bool:
         return self.model_choice.currentData() == OTHER_MODEL
@@ -152,3 +150,11 @@ class SettingsDialog(QDialog):
             bulk_workers=self.bulk_workers.value(),
             redis_url=self.redis_url.text().strip(),
         )
+
+
+def _spin_box(parent: QWidget, low: int, high: int, value: int, tip: str) -> QSpinBox:
+    box = QSpinBox(parent)
+    box.setRange(low, high)
+    box.setValue(value)
+    box.setToolTip(tip)
+    return box
