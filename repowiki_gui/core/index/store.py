@@ -88,6 +88,18 @@ class ChunkStore:
                 .limit(None).to_arrow())
         return dict(zip(rows.column("path").to_pylist(), rows.column("file_sha256").to_pylist()))
 
+    def indexed_files(self, repo: str) -> list[dict]:
+        """Every indexed file of ``repo``, by path: ``{"path", "language", "lines"}`` (lines = its last chunk's end)."""
+        rows = (self.table().search().where(self._where(repo)).select(["path", "language", "end_line"])
+                .limit(None).to_arrow())
+        if rows.num_rows == 0:
+            return []
+        grouped = rows.group_by(["path", "language"]).aggregate([("end_line", "max")])
+        files = [{"path": p, "language": lang or "", "lines": int(n)} for p, lang, n in
+                 zip(grouped.column("path").to_pylist(), grouped.column("language").to_pylist(),
+                     grouped.column("end_line_max").to_pylist())]
+        return sorted(files, key=lambda f: f["path"])
+
     def vectors_for(self, hashes: set[str]) -> dict[str, np.ndarray]:
         """Stored vectors by content hash (any repository): unchanged text is never embedded twice."""
         found: dict[str, np.ndarray] = {}

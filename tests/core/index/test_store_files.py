@@ -1,0 +1,32 @@
+"""ChunkStore.indexed_files: every indexed file of one repository, for the window's file tree."""
+import numpy as np
+
+from repowiki_gui.core.index.chunking import Chunk
+from repowiki_gui.core.index.store import ChunkStore
+
+DIM = 8
+
+
+def chunk(path, start, end, language="python", symbol=""):
+    text = "\n".join(f"line {n}" for n in range(start, end + 1))
+    return Chunk(path=path, language=language, symbol=symbol, kind="code", start_line=start, end_line=end,
+                 text=text, embed_text=f"{path}:{text}")
+
+
+def put(store, repo, chunks):
+    vectors = np.ones((len(chunks), DIM), np.float32)
+    store.apply(repo, chunks, vectors, {c.path: "sha-" + c.path for c in chunks}, set())
+
+
+def test_every_file_once_with_its_language_and_length(tmp_path):
+    store = ChunkStore(tmp_path / "lancedb", DIM)
+    assert store.indexed_files("demo") == []
+    put(store, "demo", [chunk("src/app.py", 1, 40), chunk("src/app.py", 41, 120), chunk("README.md", 1, 9, "markdown"),
+                        chunk("Makefile", 1, 3, None)])
+    put(store, "other", [chunk("lib/x.py", 1, 5)])
+    assert store.indexed_files("demo") == [
+        {"path": "Makefile", "language": "", "lines": 3},
+        {"path": "README.md", "language": "markdown", "lines": 9},
+        {"path": "src/app.py", "language": "python", "lines": 120},
+    ]
+    assert [f["path"] for f in store.indexed_files("other")] == ["lib/x.py"]
