@@ -20,12 +20,12 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexers import TextLexer, get_lexer_by_name
 from pygments.util import ClassNotFound
 
+from ..core.markup import closes_fence, fence_opening, markdown_headings
+
 CODE_STYLE = "default"         # a light pygments style: code blocks keep their own light background
 CODE_BACKGROUND = "#f6f8fa"
 CODE_FOREGROUND = "#1f2328"
 DIAGRAM_BACKGROUND = "#eef3fb"
-_FENCE = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|~{3,})[ \t]*(?P<lang>[\w#+.-]*)[^\n]*$")
-_ATX = re.compile(r"^ {0,3}#{1,6}(?:[ \t]|$)")
 _HEADING_TAG = re.compile(r"<h([1-6])( id=\"[^\"]*\")?>")
 # "A[Label] -->|text| B(Other)" and friends: the arrows of a flowchart or graph
 _NODE = r"([A-Za-z0-9_.:/-]+)(?:\s*[\[({]+\s*\"?(.*?)\"?\s*[\])}]+)?"
@@ -90,45 +90,62 @@ def mermaid_block(source: str) -> str:
     return _box("".join(parts), DIAGRAM_BACKGROUND)
 
 
+def _fence_info(line: str, fence: str) -> str | None:
+    """The info string after ``fence`` on its opening line; None when a backtick in it makes the line text."""
+    info = line.strip()[len(fence):].strip()
+    return None if fence[0] == "`" and "`" in info else info
+
+
+def split_fences(text: str) -> list[tuple[str, str, str]]:
+    """``text`` as runs in order: ("text", markdown, "") between fenced blocks, ("code", code, lang) for each.
+
+    The fences are core.markup's; a block's lines lose its opening fence's indentation, and an
+    unclosed fence runs to the end.
+    """
+    runs: list[tuple[str, str, str]] = []
+    prose: list[str] = []
+    lines = text.split("\n")
+    i = 0
+    while i < len(lines):
+        fence = fence_opening(lines[i])
+        info = _fence_info(lines[i], fence) if fence else None
+        if info is None:
+            prose.append(lines[i])
+            i += 1
+            continue
+        if prose:
+            runs.append(("text", "\n".join(prose), ""))
+            prose = []
+        indent = len(lines[i]) - len(lines[i].lstrip(" "))
+        body, j = [], i + 1
+        while j < len(lines) and not closes_fence(fence, lines[j]):
+            line = lines[j]
+            body.append(line[min(indent, len(line) - len(line.lstrip(" "))):])
+            j += 1
+        runs.append(("code", "\n".join(body) + "\n", info.split()[0].lower() if info else ""))
+        i = j + 1   # past the closing fence
+    if prose:
+        runs.append(("text", "\n".join(prose), ""))
+    return runs
+
+
 class _Fences(Preprocessor):
     """Replaces each fenced block with its finished HTML, kept aside from markdown parsing."""
 
     def run(self, lines: list[str]) -> list[str]:
         out: list[str] = []
-        i = 0
-        while i < len(lines):
-            m = _FENCE.match(lines[i])
-            if not m or (m.group("fence")[0] == "`" and "`" in lines[i][m.end("fence"):]):
-                out.append(lines[i])
-                i += 1
-                continue
-            fence, indent = m.group("fence"), len(m.group("indent"))
-            body, j = [], i + 1
-            while j < len(lines) and not re.match(rf"^ {{0,3}}{re.escape(fence[0])}{{{len(fence)},}}\s*$", lines[j]):
-                line = lines[j]
-                body.append(line[min(indent, len(line) - len(line.lstrip(" "))):])
-                j += 1
-            code = "\n".join(body) + "\n"
-            lang = m.group("lang").lower()
-            block = mermaid_block(code) if lang == "mermaid" else code_block(code, lang)
-            out += ["", self.md.htmlStash.store(block), ""]
-            i = j + 1   # past the closing fence (or the end: an unclosed fence runs to the end)
+        for kind, body, lang in split_fences("\n".join(lines)):
+            if kind == "text":
+                out += body.split("\n")
+            else:
+                block = mermaid_block(body) if lang == "mermaid" else code_block(body, lang)
+                out += ["", self.md.htmlStash.store(block), ""]
         return out
 
 
 def heading_lines(text: str) -> list[int]:
-    """1-based line numbers of the ATX headings of ``text`` outside fenced blocks, in order."""
-    found, fence = [], ""
-    for n, line in enumerate(text.splitlines(), 1):
-        m = _FENCE.match(line)
-        if fence:
-            if re.match(rf"^ {{0,3}}{re.escape(fence[0])}{{{len(fence)},}}\s*$", line):
-                fence = ""
-        elif m:
-            fence = m.group("fence")
-        elif _ATX.match(line):
-            found.append(n)
-    return found
+    """1-based line numbers of the headings of ``text`` outside fenced blocks, in order."""
+    return [h.row + 1 for h in markdown_headings(text.split("\n"))]
 
 
 def _markdown() -> markdown.Markdown:
