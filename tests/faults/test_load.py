@@ -1,18 +1,16 @@
 """Issue 7, point 3: load on the real services (bundled Redis, workers, ONNX embedder, GGUF model).
 
-The scenarios live in bench/faults_load.py (the fault report runs them too); here they run
-on the test's data dir and every promise is asserted. Times are printed, never asserted.
+The scenarios live in tests/helpers/load_scenarios.py (bench/faults_load.py and the fault report
+run them too); here they run on the test's data dir and every promise is asserted. Times are
+printed, never asserted.
 """
 from __future__ import annotations
 
 import dataclasses
-import sys
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
-import faults_load as load
+from helpers import load_scenarios as load
 
 
 @pytest.fixture

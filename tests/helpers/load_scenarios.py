@@ -1,7 +1,5 @@
 """Issue 7, point 3: load on the real services, with nothing lost, duplicated or stuck.
 
-    python bench/faults_load.py [--only NAME] [--llm-threads N]
-
 Three scenarios, each on its own data dir with its own Redis and workers, the bundled
 ONNX embedder and GGUF model (no fakes):
 
@@ -14,13 +12,12 @@ ONNX embedder and GGUF model (no fakes):
 * responsive: answers asked one after another while a dozen indexing jobs fill the bulk
   queue; each must end while indexing work is still queued, latency idle vs loaded.
 
-``scenarios()`` gives (name, callable) pairs for bench/faults_report.py; a callable takes
-an optional work folder and returns (expected, observed, passed). tests/faults/test_load.py
-runs the same functions with more asserts.
+Each scenario returns a run whose ``outcome()`` is (expected, observed, passed).
+tests/faults/test_load.py runs them with more asserts; bench/faults_load.py runs them
+with the shipped defaults and prints the table (bench/faults_report.py includes it).
 """
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import json
 import multiprocessing
@@ -37,12 +34,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import NamedTuple
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
-
 from rq import Queue
 from rq.job import Job
-from helpers.sample_repos import SHOP_FILES
 
 from repowiki_gui.core.qa.conversations import Conversations
 from repowiki_gui.jobs.manager import ServiceManager
@@ -50,6 +43,8 @@ from repowiki_gui.jobs import keys
 from repowiki_gui.jobs.service import JobService
 from repowiki_gui.jobs.worker import BULK_QUEUES, INTERACTIVE_QUEUES
 from repowiki_gui.settings import SETTINGS_ENV, Settings
+
+from helpers.sample_repos import SHOP_FILES
 
 REPO = "shop"
 # Two topics with different files: an answer that got another question's references shows it.
@@ -381,77 +376,3 @@ def answers_under_bulk_load(home: Path, workdir: Path, settings: Settings, quest
             if service.status(job_id)["state"] in ("queued", "started"):
                 service.cancel(job_id)
     return ResponsiveRun(idle, loaded, pending, indexing_jobs, problems)
-
-
-# --- the report ------------------------------------------------------------------------------------
-
-def _in_folder(workdir: Path | None, run: Callable[[Path], object]):
-    if workdir is not None:
-        return run(Path(workdir))
-    with tempfile.TemporaryDirectory(prefix="repowiki-load-") as tmp:
-        return run(Path(tmp))
-
-
-def bench_settings(llm_threads: int = 1) -> Settings:
-    """The shipped defaults but short answers (the load is in the number of questions) and, unless
-    asked, one llama.cpp thread: on 2 busy cores the shipped 2 threads measured 5-15x slower per answer."""
-    return Settings(llm_max_tokens=16, llm_threads=llm_threads, cleanup_interval_s=3600)
-
-
-def runs(llm_threads: int = 1) -> dict[str, Callable[[Path], object]]:
-    settings = bench_settings(llm_threads)
-    return {
-        "load: 100 questions, 4 clients": lambda wd: questions_from_clients(wd / "home", wd, settings),
-        "load: 20 ZIPs at once": lambda wd: zips_at_once(wd / "home", wd, settings),
-        "load: answers, bulk queue full": lambda wd: answers_under_bulk_load(wd / "home", wd, settings,
-                                                                             questions=10),
-    }
-
-
-def scenarios() -> list[tuple[str, Callable[..., Outcome]]]:
-    """(name, callable) for the fault report; ``callable(workdir=None)`` -> (expected, observed, passed)."""
-    def scenario(run):
-        return lambda workdir=None: _in_folder(workdir, run).outcome()
-    return [(name, scenario(run)) for name, run in runs().items()]
-
-
-def figures(results: dict[str, object]) -> list[str]:
-    lines = []
-    for run in results.values():
-        if isinstance(run, QuestionsRun) and run.records:
-            lat = [r["latency_s"] for r in run.records]
-            lines.append(f"questions: {len(run.records)} in {run.wall_s:.1f} s = {len(run.records) / run.wall_s:.2f} "
-                         f"answers/s; enqueue->done p50 {pct(lat, .5):.1f} s, p95 {pct(lat, .95):.1f} s")
-        if isinstance(run, ZipsRun):
-            lines.append(f"zips: {len(run.final)} in {run.wall_s:.1f} s = {len(run.final) / run.wall_s:.2f} ZIPs/s "
-                         "on 2 bulk workers")
-        if isinstance(run, ResponsiveRun):
-            lines.append(f"answer latency idle: p50 {pct(run.idle_s, .5):.2f} s, p95 {pct(run.idle_s, .95):.2f} s; "
-                         f"bulk queue full: p50 {pct(run.loaded_s, .5):.2f} s, p95 {pct(run.loaded_s, .95):.2f} s; "
-                         f"ratio (p50) {run.ratio:.2f}")
-    return lines
-
-
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--only", default="", help="run the scenarios whose name contains this")
-    ap.add_argument("--llm-threads", type=int, default=1, help="llama.cpp threads (the shipped default: cores - 1, so 1 on 2 cores)")
-    args = ap.parse_args(argv)
-    results, rows = {}, []
-    for name, run in runs(args.llm_threads).items():
-        if args.only not in name:
-            continue
-        try:
-            results[name] = _in_folder(None, run)
-            rows.append((name, results[name].outcome()))
-        except Exception as exc:  # noqa: BLE001  (a crashed scenario is a failed row)
-            rows.append((name, Outcome("(see scenario)", f"CRASH {type(exc).__name__}: {exc}", False)))
-    print("scenario | expected | observed | pass")
-    for name, o in rows:
-        print(f"{name} | {o.expected} | {o.observed} | {'yes' if o.passed else 'NO'}")
-    print("", *figures(results), sep="\n")
-    return 0 if all(o.passed for _, o in rows) else 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -14,7 +14,7 @@ from repowiki_gui.core.models.catalog import BundledModel, assemble, ensure_mode
 
 @pytest.fixture
 def parts(tmp_path, monkeypatch):
-    """Three part packages on sys.path whose data files concatenate to a known file."""
+    """Three importable part packages (a temporary site dir) whose data files concatenate to a known file."""
     site = tmp_path / "site"
     blobs = [b"GGUF" + bytes(range(256)) * 40, b"second" * 999, b"third part" * 321]
     for i, blob in enumerate(blobs, 1):
