@@ -51,12 +51,12 @@ def _run_job(args, what: str, task: str, *job_args) -> dict | int:
 
 def cmd_index(args) -> int:
     from ..core.errors import UserError
-    from ..core.index.repositories import check_repo_name, default_repo_name
+    from ..core.index.repositories import repo_name_for
 
     zip_path = Path(args.zip).expanduser().resolve()
     if not zip_path.is_file():
         raise UserError(f"The file {args.zip} does not exist or is not a file.")
-    name = check_repo_name(args.name or default_repo_name(zip_path))
+    name = repo_name_for(zip_path, args.name)
     final = _run_job(args, f"indexing {zip_path.name} as {name}", INDEX_ZIP, str(zip_path), name)
     if isinstance(final, int):
         return final

@@ -96,13 +96,13 @@ def _repo_lock(home: Path, repo: str):
 def index_zip(zip_path: str, name: str | None = None) -> dict:
     """indexing.index_zip: safe unzip, select files, chunk, embed, write LanceDB + full-text."""
     from ..core.index import indexer
-    from ..core.index.repositories import RepoRegistry, check_repo_name, default_repo_name
+    from ..core.index.repositories import RepoRegistry, repo_name_for
     from ..core.index.store import ChunkStore
 
     progress = JobProgress.current()
     home = _home()
     settings = Settings.load(home)
-    repo = check_repo_name(name or default_repo_name(Path(zip_path)))
+    repo = repo_name_for(Path(zip_path), name)
     if not Path(zip_path).is_file():
         raise UserError(f"The file {zip_path} does not exist or is not a file.")
     progress.update("extract", f"Waiting for other work on {repo}", 0, 0)
@@ -140,7 +140,7 @@ def generate_specs_with_index(repo: str, spec_types: list[str] | None = None,
     ``repo`` is an indexed repository's name, or the path of a ZIP (indexed under its default name).
     """
     from ..core.index import indexer
-    from ..core.index.repositories import RepoRegistry, check_repo_name, default_repo_name
+    from ..core.index.repositories import RepoRegistry, check_repo_name, repo_name_for
     from ..core.index.sections import SectionStore
     from ..core.index.store import ChunkStore
     from ..core.wiki.folder import parse_spec_types
@@ -154,8 +154,9 @@ def generate_specs_with_index(repo: str, spec_types: list[str] | None = None,
     registry = RepoRegistry(app_db(home))
     zip_path = None
     if repo.lower().endswith(".zip") and Path(repo).is_file():
-        zip_path, repo = Path(repo).resolve(), default_repo_name(Path(repo))
-    check_repo_name(repo)
+        zip_path, repo = Path(repo).resolve(), repo_name_for(Path(repo))
+    else:
+        repo = check_repo_name(repo)
     known = registry.get(repo)
     if zip_path is None and known is not None and index_first and Path(known.zip_path).is_file():
         zip_path = Path(known.zip_path)

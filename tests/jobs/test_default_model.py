@@ -17,7 +17,7 @@ def test_the_default_settings_answer_with_the_bundled_qwen_model_and_cite_real_l
     assert models.generator(settings) is generator   # loaded once per process
     assert warm_up(generator) > 10                   # the system prompt's tokens, read ahead
     text = SHOP_FILES["src/shop/payment.py"]
-    refs = [Reference(1, "src/shop/payment.py", 1, text.count("\n") + 1, "verify_signature", 0.9, "code", text)]
+    refs = [Reference("src/shop/payment.py", 1, text.count("\n") + 1, "verify_signature", 0.9, "code", text, n=1)]
     tokens = []
     result = answer_question("Which hash algorithm does verify_signature use?", refs, [], generator,
                              max_answer_tokens=96, temperature=settings.llm_temperature,

@@ -47,6 +47,15 @@ def default_repo_name(zip_path: Path) -> str:
     return name or "repository"
 
 
+def repo_name_for(zip_path: Path, name: str | None = None) -> str:
+    """The repository a ZIP is indexed as: ``name`` when given, else the archive's stem; checked.
+
+    The one place the window, the command line and the jobs name a repository (so a bad name is
+    refused before a job is queued, with the same sentence everywhere).
+    """
+    return check_repo_name(name or default_repo_name(Path(zip_path)))
+
+
 @dataclass
 class Repository:
     name: str

@@ -21,10 +21,10 @@ class RepoRequests:
 
     @Slot(str, str)
     def indexZip(self, path: str, name: str) -> None:
-        from ...core.index.repositories import check_repo_name
+        from ...core.index.repositories import repo_name_for
 
         def run():
-            self.service.enqueue(INDEX_ZIP, str(Path(path).resolve()), check_repo_name(name))
+            self.service.enqueue(INDEX_ZIP, str(Path(path).resolve()), repo_name_for(Path(path), name))
             self._poll_jobs()
         self._when_ready(run)
 

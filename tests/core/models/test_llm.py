@@ -91,9 +91,9 @@ def test_fake_generator_replays_and_records():
 
 
 def test_answer_question_end_to_end(llm):
-    refs = [Reference(0, "src/calc/ops.py", 1, 3, "add", 0.82, "code",
+    refs = [Reference("src/calc/ops.py", 1, 3, "add", 0.82, "code",
                       'def add(a, b):\n    """Return the sum of a and b."""\n    return a + b\n'),
-            Reference(0, "src/calc/cli.py", 5, 7, "main", 0.41, "code",
+            Reference("src/calc/cli.py", 5, 7, "main", 0.41, "code",
                       "def main(argv):\n    a, b = map(int, argv[1:3])\n    print(add(a, b))\n")]
     tokens: list[str] = []
     result = answer_question("What does the add function return?", refs, [], llm, max_answer_tokens=96,

@@ -116,7 +116,7 @@ def test_old_citations_are_stripped_from_history():
 def test_references_are_renumbered_in_prompt_order():
     refs = [ref("src/weak.py", 0.2, start=5), ref("src/strong.py", 0.9, start=10, symbol="add"),
             ref("src/mid.py", 0.5, start=1, symbol="")]
-    refs[0].n, refs[1].n, refs[2].n = 7, 3, 9
+    refs = [Reference.of(r, n) for r, n in zip(refs, (7, 3, 9))]
     messages, used = build_messages("What does add do?", refs, [], FakeGenerator(), max_answer_tokens=128)
     assert [(r.n, r.path) for r in used] == [(1, "src/strong.py"), (2, "src/mid.py"), (3, "src/weak.py")]
     prompt = user_message(messages)

@@ -131,7 +131,7 @@ def test_past_the_threshold_a_vector_index_serves_the_same_answers(tmp_path):
     import numpy as np
 
     rng = np.random.default_rng(0)
-    filler = [Chunk(f"pad/f{i}.txt", None, "", "text", 1, 1, f"filler {i}", f"pad/f{i}.txt\nfiller {i}")
+    filler = [Chunk(f"pad/f{i}.txt", 1, 1, None, "", "text", f"filler {i}", f"pad/f{i}.txt\nfiller {i}")
               for i in range(600)]
     vecs = rng.standard_normal((600, embedder.dim)).astype(np.float32)
     vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
@@ -155,7 +155,7 @@ def test_wiki_sections_are_hits_of_kind_wiki(fake_store, tmp_path):
     store, embedder = fake_store
     sections = SectionStore(tmp_path / "lancedb", embedder.dim)
     assert search(store, embedder, "shop", "cart", k=5, sections=sections)  # no sections table yet: code only
-    rows = [SectionRow("architecture.md", "Architecture: Deployment topology", 3, 9,
+    rows = [SectionRow("architecture.md", 3, 9, "Architecture: Deployment topology",
                        "The shop runs behind a reverse proxy; deployment topology uses three replicas.")]
     sections.replace("shop", rows, embedder.embed([r.title + "\n" + r.text for r in rows]))
     sections.replace("other", rows, embedder.embed([r.title + "\n" + r.text for r in rows]))

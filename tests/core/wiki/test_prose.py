@@ -9,7 +9,7 @@ VOCAB = Vocabulary.from_rows(["src/shop/cart.py"], ["Cart", "Cart.add_item"], ["
 
 
 def ref(n, text="class Cart:\n    def add_item(self): ...", path="src/shop/cart.py"):
-    return Reference(n, path, 1, text.count("\n") + 1, "Cart", 1.0 / n, "code", text)
+    return Reference(path, 1, text.count("\n") + 1, "Cart", 1.0 / n, "code", text, n=n)
 
 
 def link(r):
