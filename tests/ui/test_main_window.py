@@ -6,8 +6,8 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from repowiki_gui.ui.main_window import MainWindow
-from test_models import job
 
+from helpers.bridge_rows import job
 from helpers.sample_repos import write_zip
 
 APP_PY = 'def greet(name):\n    """Say hello."""\n    return f"hello {name}"\n'

@@ -1,6 +1,5 @@
 """Indexing into real LanceDB on a temp dir, with the fake embedder (the real one has its own tests)."""
 import threading
-import zipfile
 
 import numpy as np
 import pytest
@@ -12,39 +11,8 @@ from repowiki_gui.core.index.store import ChunkStore
 from repowiki_gui.core.ingest.files import IngestLimits
 from repowiki_gui.core.progress import NullProgress
 
+from helpers.demo_repo import APP, README, UTIL, make_zip, rows
 from helpers.fakes import FakeEmbedder
-
-APP = '''"""A tiny app."""
-import os
-
-
-class Greeter:
-    """Says hello."""
-
-    def hello(self, name):
-        return f"hello {name}"
-
-    def bye(self, name):
-        return f"bye {name}"
-
-
-def parse_config(path):
-    with open(path) as fh:
-        return fh.read()
-'''
-
-UTIL = '''def slugify(text):
-    return "-".join(text.lower().split())
-'''
-
-README = "# Demo\n\nA demo project.\n\n## Install\n\npip install demo\n"
-
-
-def make_zip(path, files, top="demo-1.0"):
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, text in files.items():
-            zf.writestr(f"{top}/{name}", text)
-    return path
 
 
 @pytest.fixture
@@ -58,10 +26,6 @@ def env(tmp_path):
                          limits=IngestLimits(), progress=progress)
 
     return embedder, store, registry, run
-
-
-def rows(store, repo="demo"):
-    return store.table().search().where(f"repo = '{repo}'").limit(None).to_list()
 
 
 def test_first_index_writes_chunks_with_their_fields(env, tmp_path):

@@ -10,8 +10,7 @@ from repowiki_gui.core.progress import NullProgress
 from repowiki_gui.core.index.repositories import RepoRegistry, remove_repository
 from repowiki_gui.core.index.store import ChunkStore
 
-from test_indexer import APP, UTIL, make_zip, rows
-
+from helpers.demo_repo import APP, UTIL, make_zip, rows
 from helpers.fakes import FakeEmbedder
 
 DIM = FakeEmbedder().dim
