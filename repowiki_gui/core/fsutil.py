@@ -1,7 +1,8 @@
 """Two file habits the data dir relies on, each written once: a write that lands whole, and a lock.
 
-``atomic_write_text`` writes beside the target and renames it into place, so a
-reader sees the old file or the new one, never half of it; ``file_lock`` holds
+``atomic_output`` (and ``atomic_write_text`` on it) writes beside the target and
+renames it into place, so a reader sees the old file or the new one, never half
+of it; ``file_lock`` holds
 an exclusive ``flock`` on a lock file for the length of a ``with`` block (or,
 with ``wait=False``, raises ``LockBusy`` at once when another process holds it).
 """
@@ -9,22 +10,37 @@ from __future__ import annotations
 
 import fcntl
 import os
+import tempfile
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import IO, Iterator
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` (UTF-8) to ``path`` through a temporary file in the same folder."""
+@contextmanager
+def atomic_output(path: Path, binary: bool = False) -> Iterator[IO]:
+    """A file that becomes ``path`` when the block ends (flushed and synced first), and is gone if it raises.
+
+    It is written beside ``path``, so the rename is atomic: a reader sees the old file or the new one.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp = Path(name)
     try:
-        tmp.write_text(text, encoding="utf-8")
+        with os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding="utf-8") as out:
+            yield out
+            out.flush()
+            os.fsync(out.fileno())
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write ``text`` (UTF-8) to ``path`` whole or not at all."""
+    with atomic_output(path) as out:
+        out.write(text)
 
 
 class LockBusy(Exception):

@@ -27,6 +27,7 @@ from redis.retry import Retry
 
 from ..core.datadir import logs_dir, run_dir
 from ..core.errors import ServiceError
+from ..core.fsutil import atomic_write_text
 
 log = logging.getLogger(__name__)
 
@@ -209,9 +210,7 @@ class RedisServer:
         log.info("started redis-server pid %s on %s", self._proc.pid, self.socket_path)
 
     def _write_owner(self) -> None:
-        tmp = self.owner_path.with_suffix(".tmp")
-        tmp.write_text(str(os.getpid()))
-        os.replace(tmp, self.owner_path)
+        atomic_write_text(self.owner_path, str(os.getpid()))
 
     def _log_tail(self) -> str:
         try:

