@@ -1,14 +1,19 @@
-"""The chat panel: pick a repository, ask, watch the answer stream, follow its citations."""
+"""The chat panel: pick a repository, ask, watch the answer stream, follow its citations.
+
+Before any repository is indexed, the transcript's place holds how to begin (an EmptyState).
+"""
 from __future__ import annotations
 
 import uuid
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QGuiApplication, QKeySequence
-from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem,
-                               QPushButton, QSplitter, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton,
+                               QSplitter, QStackedWidget, QVBoxLayout, QWidget)
 
+from repowiki_gui.ui.empty_state import EmptyState
 from repowiki_gui.ui.pyside_fixes import emit
+from repowiki_gui.ui.question_box import QuestionBox
 from repowiki_gui.ui.source_view import SourceView
 from repowiki_gui.ui.transcript import Transcript, reference_label
 from repowiki_gui.ui.widgets import refill_repo_combo
@@ -34,6 +39,7 @@ class ChatPanel(QWidget):
 
     citationActivated = Signal(str, str, int, int)  # (repo, path, start_line, end_line)
     wikiPageRequested = Signal(str, str, int)       # (repo, wiki page, line): a citation of the wiki
+    openZipRequested = Signal()                     # the empty state's button: the File menu's Open ZIP
 
     def __init__(self, bridge, parent=None, source_view: SourceView | None = None):
         super().__init__(parent)
@@ -49,16 +55,26 @@ class ChatPanel(QWidget):
         self.new_button = QPushButton(self.tr("New conversation"), self)
         self.conversations = QListWidget(self)
         self.transcript = Transcript(self)
+        self.transcript.setPlaceholderText(self.tr("Ask a question below: the answer cites the files and lines "
+                                                   "it read, and each source opens or unfolds with a click."))
+        self.empty_state = EmptyState(self)
+        self.stack = QStackedWidget(self)   # the empty state until a repository is indexed, then the transcript
+        self.stack.addWidget(self.empty_state)
+        self.stack.addWidget(self.transcript)
         self.reading_label = QLabel(self)  # "Reading the sources: 40%" until the answer's first word
         self.reading_label.setObjectName("readingLabel")
         self.reading_label.hide()
-        self.question = QLineEdit(self)
-        self.question.setPlaceholderText(self.tr("Ask a question about the code…"))
+        self.question = QuestionBox(self)
+        self.question.setPlaceholderText(self.tr("Ask a question about the code… (Enter sends, Shift+Enter "
+                                                 "starts a new line, Up recalls an earlier question)"))
         self.ask_button = QPushButton(self.tr("Ask"), self)
         self.ask_button.setDefault(True)
+        self.ask_button.setToolTip(self.tr("Send the question (Enter)"))
         self.stop_button = QPushButton(self.tr("Stop"), self)
         self.stop_button.setShortcut(QKeySequence(Qt.Key.Key_Escape))
+        self.stop_button.setToolTip(self.tr("Stop the answer; what is written stays (Esc)"))
         self.copy_button = QPushButton(self.tr("Copy as Markdown"), self)
+        self.copy_button.setToolTip(self.tr("Copy the last answer and its sources as Markdown"))
         self.source_view = source_view if source_view is not None else SourceView(bridge, self)
         self._layout(owns_source=source_view is None)
 
@@ -66,11 +82,15 @@ class ChatPanel(QWidget):
         self.new_button.clicked.connect(self.new_conversation)
         self.conversations.itemClicked.connect(self._on_conversation_chosen)
         self.conversations.itemActivated.connect(self._on_conversation_chosen)
-        self.question.returnPressed.connect(self.ask)
+        self.question.submitted.connect(self.ask)
+        self.empty_state.openRequested.connect(self._open_zip)
         self.ask_button.clicked.connect(self.ask)
         self.stop_button.clicked.connect(self.stop)
         self.copy_button.clicked.connect(self.copy_markdown)
         self.transcript.referenceActivated.connect(self._on_reference)
+        self.transcript.sourceTextNeeded.connect(self._read_source)
+        bridge.sourceLoaded.connect(self.transcript.source_text_loaded)
+        bridge.sourceFailed.connect(self.transcript.source_text_failed)
         bridge.reposChanged.connect(self._on_repos)
         bridge.conversationsChanged.connect(self._on_conversations)
         bridge.conversationLoaded.connect(self._on_conversation_loaded)
@@ -93,11 +113,15 @@ class ChatPanel(QWidget):
         chat = QWidget(self)
         chat_layout = QVBoxLayout(chat)
         chat_layout.setContentsMargins(0, 0, 0, 0)
-        chat_layout.addWidget(self.transcript)
+        chat_layout.addWidget(self.stack)
         chat_layout.addWidget(self.reading_label)
         row = QHBoxLayout()
-        for w in (self.question, self.ask_button, self.stop_button, self.copy_button):
-            row.addWidget(w)
+        row.addWidget(self.question, 1)
+        buttons = QVBoxLayout()
+        for w in (self.ask_button, self.stop_button, self.copy_button):
+            buttons.addWidget(w)
+        buttons.addStretch(1)
+        row.addLayout(buttons)
         chat_layout.addLayout(row)
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.splitter.setObjectName("chatSplitter")  # so the main window can save its sizes
@@ -126,6 +150,8 @@ class ChatPanel(QWidget):
 
     def _update_buttons(self) -> None:
         busy = self.is_streaming()
+        self.stack.setCurrentWidget(self.transcript if self.repo_combo.count() else self.empty_state)
+        self.question.setEnabled(bool(self.repo_combo.count()))
         self.ask_button.setEnabled(not busy and bool(self.current_repo()))
         self.stop_button.setEnabled(busy and not self._stop_requested)
         self.copy_button.setEnabled(self._last_answer is not None)
@@ -180,6 +206,7 @@ class ChatPanel(QWidget):
             return
         self.transcript.clear_turns()
         for turn in turns:
+            self.question.remember(turn["question"])
             self.transcript.begin_turn(self.current_repo(), turn["question"])
             self.transcript.finish_answer(turn["answer"], turn["references"])
             self._last_answer = (turn["answer"], turn["references"])
@@ -192,6 +219,7 @@ class ChatPanel(QWidget):
         if not question or not repo or self.is_streaming():
             return
         self._request_id, self._answer_job, self._stop_requested = uuid.uuid4().hex, None, False
+        self.question.remember(question)
         self.question.clear()
         self.transcript.begin_turn(repo, question)
         self._update_buttons()
@@ -257,6 +285,12 @@ class ChatPanel(QWidget):
             return
         self.citationActivated.emit(repo, ref["path"], start, end)
         self.source_view.show_range(repo, ref["path"], start, end)
+
+    def _read_source(self, repo: str, path: str) -> None:
+        self._bridge.call("readSource", repo, path)   # the bridge's thread reads it; sourceLoaded answers
+
+    def _open_zip(self) -> None:
+        emit(self.openZipRequested)
 
     def copy_markdown(self) -> None:
         """Put the last answer and its sources on the clipboard as Markdown."""

@@ -136,6 +136,8 @@ class MainWindow(QMainWindow):
         self.repo_panel.repoSelected.connect(self.wiki.set_repo)
         if hasattr(self.chat, "wikiPageRequested"):   # the placeholder chat has no citations
             self.chat.wikiPageRequested.connect(self.open_wiki_page)
+        if hasattr(self.chat, "openZipRequested"):    # the empty chat's "Open a ZIP…" button
+            self.chat.openZipRequested.connect(self.open_zip_dialog)
         self.tasks_panel.cancelRequested.connect(lambda job_id: b.call("cancelJob", job_id))
         self.tasks_panel.retryRequested.connect(lambda job_id: b.call("retryJob", job_id))
 

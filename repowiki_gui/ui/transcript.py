@@ -1,22 +1,34 @@
-"""The chat transcript: questions, streamed answers, citations as links — all inserted as plain text.
+"""The chat transcript: questions, answers rendered from Markdown, sources that open and unfold.
 
-Model and repository text is never parsed as HTML: every piece goes in through
-``QTextCursor.insertText`` with an explicit ``QTextCharFormat``; links are
-character formats with an anchor href, not markup.
+Nothing from the model or the repository is handed to Qt's HTML reader: the
+question and the sources go in through ``QTextCursor.insertText`` with explicit
+formats, and answers through chat_markdown's writer, which does the same. Every
+link is one of the transcript's own ``ref:`` hrefs, checked again on a click:
+
+- ``ref:<turn>:<n>`` opens source n of a turn (``ref:<n>``: of the latest turn);
+- ``ref:<turn>:<n>:lines`` shows or hides that source's lines under it;
+- ``ref:<turn>:link:<i>`` opens the i-th link the answer wrote to a file or a wiki page.
 """
 from __future__ import annotations
 
 import re
+from urllib.parse import unquote
 
 from PySide6.QtCore import QTimer, QUrl, Signal
-from PySide6.QtGui import QFont, QPalette, QTextCharFormat, QTextCursor
+from PySide6.QtGui import QFont, QPalette, QTextBlockFormat, QTextCharFormat, QTextCursor, QTextFormat
 from PySide6.QtWidgets import QTextBrowser
 
+from .chat_markdown import CITATION, AnswerWriter, CodeWriter, answer_parser, lexer_for
+from .pyside_fixes import emit
 from .widgets import document_anchors
 
-# Same shape as core.qa.answer's citation pattern: [3], [1, 2], each bracket of [1][2]; not x[1] (code).
-CITATION = re.compile(r"(?<![\w)\]'\"])\[(\d+(?:\s*,\s*\d+)*)\]|(?<=\])\[(\d+(?:\s*,\s*\d+)*)\]")
+__all__ = ["CITATION", "Transcript", "link_target", "reference_label"]
+
 STREAM_FLUSH_MS = 50  # tokens arrive far faster than anyone reads; re-render at most 20 times a second
+EXCERPT_LINES = 60    # a source's lines unfolded in the transcript; the source view shows the rest
+COLLAPSED, EXPANDED = "▸", "▾"
+_LINE_SUFFIX = re.compile(r"(?::(\d+)(?:-(\d+))?|#L?(\d+)(?:-L?(\d+))?)$")
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 
 
 def reference_label(ref: dict) -> str:
@@ -27,19 +39,58 @@ def reference_label(ref: dict) -> str:
     return f"{label} ({ref['symbol']})" if ref.get("symbol") else label
 
 
+def link_target(href: str, references: list[dict]) -> dict | None:
+    """What a link in an answer may open, as a reference (path, lines, kind), or None: a URL stays text.
+
+    ``src/app.py``, ``src/app.py#L10-L20`` and ``app.py:10`` name a file of the repository (a cited
+    one when the path is a source's, or ends one source's path); a cited wiki page opens in the wiki.
+    """
+    href = href.strip()
+    m = _LINE_SUFFIX.search(href)
+    path = href[:m.start()] if m else href
+    if not path or _SCHEME.match(path) or path.startswith(("//", "\\")) or "?" in path:
+        return None   # http:, mailto:, javascript:, file:, C:\…, //host/…
+    path = unquote(path.split("#", 1)[0])
+    while path.startswith(("./", "/")):
+        path = path[2:] if path.startswith("./") else path[1:]
+    if not path or ".." in path.split("/"):
+        return None
+    start = int(next((g for g in m.groups()[0::2] if g), 0)) if m else 0
+    end = int(next((g for g in m.groups()[1::2] if g), 0)) if m else 0
+    cited = [r for r in references if r["path"] == path] or \
+        [r for r in references if r["path"].endswith("/" + path)]
+    if cited and len({r["path"] for r in cited}) == 1:
+        ref = cited[0]
+        start = start or int(ref["start_line"])
+        end = end or (start if m else int(ref["end_line"]))
+        return {"path": ref["path"], "start_line": start, "end_line": max(start, end),
+                "symbol": "", "kind": ref.get("kind", "code")}
+    start = start or 1
+    return {"path": path, "start_line": start, "end_line": max(start, end or start), "symbol": "", "kind": "code"}
+
+
 class Transcript(QTextBrowser):
-    """Read-only transcript; clicking a citation emits ``referenceActivated(repo, reference)``."""
+    """Read-only transcript; clicking a source, a citation or a file link emits ``referenceActivated``.
+
+    Unfolding a source whose text it does not hold emits ``sourceTextNeeded(repo, path)``; the
+    owner answers with ``source_text_loaded`` (or ``source_text_failed``).
+    """
 
     referenceActivated = Signal(str, dict)
+    sourceTextNeeded = Signal(str, str)
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self.setOpenLinks(False)  # hrefs are ours ("ref:…"); never navigate the document
         self.setOpenExternalLinks(False)
         self.setUndoRedoEnabled(False)
-        self._turns: list[dict] = []  # {"repo", "references"} per question, in document order
+        self._turns: list[dict] = []  # {"repo", "references", "links"} per question, in document order
         self._answer_start: int | None = None
+        self._streamed = ""
         self._pending = ""
+        self._texts: dict[tuple[str, str], str] = {}     # (repo, path) -> file text, for unfolded sources
+        self._waiting: set[tuple[int, int]] = set()      # (turn, n) unfolded, its text not here yet
+        self._parser = answer_parser()
         self._flush = QTimer(self, singleShot=True, interval=STREAM_FLUSH_MS, timeout=self._flush_stream)
         self.anchorClicked.connect(self.activate)
 
@@ -77,6 +128,12 @@ class Transcript(QTextBrowser):
     def _put(self, text: str, fmt: QTextCharFormat) -> None:
         self._end().insertText(text, fmt)
 
+    def _break(self, count: int = 1) -> None:
+        """New plain paragraphs: what follows an answer's list or code block is not part of it."""
+        cursor = self._end()
+        for _ in range(count):
+            cursor.insertBlock(QTextBlockFormat(), self._fmt())
+
     def _scroll_to_end(self) -> None:
         bar = self.verticalScrollBar()
         bar.setValue(bar.maximum())
@@ -85,24 +142,29 @@ class Transcript(QTextBrowser):
     def clear_turns(self) -> None:
         """Empty the transcript (a new or another conversation)."""
         self._flush.stop()
-        self._pending, self._answer_start, self._turns = "", None, []
+        self._pending, self._streamed, self._answer_start, self._turns = "", "", None, []
+        self._waiting.clear()
         self.document().clear()
 
     def begin_turn(self, repo: str, question: str) -> None:
         """Show the question and open the answer area that tokens stream into."""
         if not self.document().isEmpty():
-            self._put("\n\n", self._fmt())
-        self._put(self.tr("You") + "\n", self._fmt("speaker"))
-        self._put(question + "\n\n", self._fmt())
-        self._put(self.tr("RepoWiki") + "\n", self._fmt("speaker"))
-        self._turns.append({"repo": repo, "references": []})
+            self._break(2)
+        self._put(self.tr("You"), self._fmt("speaker"))
+        self._break()
+        self._put(question, self._fmt())
+        self._break(2)
+        self._put(self.tr("RepoWiki"), self._fmt("speaker"))
+        self._break()
+        self._turns.append({"repo": repo, "references": [], "links": []})
         self._answer_start = self._end().position()
+        self._streamed = ""
         self._scroll_to_end()
 
     def show_sources(self, references: list[dict]) -> None:
         """Show the open answer's numbered sources now, above where its text will stream.
 
-        They come before the model has read them: a person reads (and opens)
+        They come before the model has read them: a person reads (and opens, or unfolds)
         them while the answer is on its way, and the answer's [n] link to them.
         """
         if self._answer_start is None or not references:
@@ -111,74 +173,183 @@ class Transcript(QTextBrowser):
         self._turns[turn]["references"] = list(references)
         self._turns[turn]["sources_shown"] = True
         self._put_sources(references, turn)
-        self._put("\n\n", self._fmt())
+        self._break(2)
         self._answer_start = self._end().position()
+        self._render(self._streamed, turn)
         self._scroll_to_end()
 
     def _put_sources(self, references: list[dict], turn: int) -> None:
-        self._put(self.tr("Sources") + "\n", self._fmt("note"))
+        self._put(self.tr("Sources"), self._fmt("note"))
         for n, ref in enumerate(references, 1):
+            self._break()
+            if ref.get("kind") != "wiki":   # a wiki section unfolds in the Wiki tab, not here
+                self._put(COLLAPSED, self._link(f"ref:{turn}:{n}:lines"))
+                self._put(" ", self._fmt())
             self._put(f"[{n}] {reference_label(ref)}", self._link(f"ref:{turn}:{n}"))
-            self._put("\n" if n < len(references) else "", self._fmt())
 
     def append_stream(self, delta: str) -> None:
-        """Buffer a token; the timer inserts the buffer at most every STREAM_FLUSH_MS."""
+        """Buffer a token; the timer renders the answer so far at most every STREAM_FLUSH_MS."""
         self._pending += delta
         if not self._flush.isActive():
             self._flush.start()
 
     def streamed_text(self) -> str:
-        """The answer text streamed so far, including what still waits for the timer."""
-        if self._answer_start is None:
-            return ""
-        cursor = self._end()
-        cursor.setPosition(self._answer_start, QTextCursor.MoveMode.KeepAnchor)
-        return cursor.selectedText().replace("\u2029", "\n") + self._pending
+        """The answer's Markdown streamed so far, including what still waits for the timer."""
+        return self._streamed + self._pending if self._answer_start is not None else ""
 
     def _flush_stream(self) -> None:
         if self._pending and self._answer_start is not None:
-            self._put(self._pending, self._fmt())
+            self._streamed += self._pending
+            self._render(self._streamed, len(self._turns) - 1)
             self._scroll_to_end()
         self._pending = ""
+
+    def _render(self, text: str, turn: int) -> None:
+        """Replace everything after the answer's start with ``text`` rendered from Markdown."""
+        cursor = self._end()
+        cursor.setPosition(self._answer_start, QTextCursor.MoveMode.KeepAnchor)
+        cursor.removeSelectedText()
+        cursor.setBlockFormat(QTextBlockFormat())
+        entry = self._turns[turn]
+        entry["links"] = []
+        count = len(entry["references"])
+
+        def link_href(href: str) -> str | None:
+            target = link_target(href, entry["references"])
+            if target is None:
+                return None
+            entry["links"].append(target)
+            return f"ref:{turn}:link:{len(entry['links']) - 1}"
+
+        writer = AnswerWriter(self._end(), self.palette(), self._fmt(), link_href,
+                              lambda n: f"ref:{turn}:{n}" if 1 <= n <= count else None,
+                              self.font().pointSizeF(), self._parser)
+        writer.write(text)
 
     def finish_answer(self, answer: str, references: list[dict], stopped: bool = False) -> None:
         """Replace the streamed text with the final answer, its citation links and numbered sources."""
         self._flush.stop()
         self._pending = ""
-        if self._answer_start is not None:
-            cursor = self._end()
-            cursor.setPosition(self._answer_start, QTextCursor.MoveMode.KeepAnchor)
-            cursor.removeSelectedText()
+        if self._answer_start is None:   # a loaded conversation's turn, or after an error
+            self._answer_start = self._end().position()
         turn = len(self._turns) - 1
         shown = self._turns[turn].get("sources_shown") and self._turns[turn]["references"] == list(references)
         self._turns[turn]["references"] = list(references)
-        self._put_cited(answer, turn, len(references))
+        self._render(answer, turn)
         if stopped:
-            self._put("\n" + self.tr("(stopped)"), self._fmt("note"))
+            self._break()
+            self._put(self.tr("(stopped)"), self._fmt("note"))
         if references and not shown:  # shown above the answer already, unless they changed
-            self._put("\n\n", self._fmt())
+            self._break(2)
             self._put_sources(references, turn)
         self._answer_start = None
+        self._streamed = ""
         self._scroll_to_end()
-
-    def _put_cited(self, text: str, turn: int, count: int) -> None:
-        pos = 0
-        for m in CITATION.finditer(text):
-            self._put(text[pos:m.start()], self._fmt())
-            numbers = [int(x) for x in (m.group(1) or m.group(2)).split(",")]
-            for i, n in enumerate(numbers):
-                piece = ("[" if i == 0 else "") + str(n) + ("]" if i == len(numbers) - 1 else "")
-                self._put(piece, self._link(f"ref:{turn}:{n}") if 1 <= n <= count else self._fmt())
-                if i < len(numbers) - 1:
-                    self._put(", ", self._fmt())
-            pos = m.end()
-        self._put(text[pos:], self._fmt())
 
     def show_error(self, message: str) -> None:
         """End the open answer with an error sentence."""
-        self._flush_stream()
-        self._put("\n" + message, self._fmt("error"))
+        self._flush.stop()
+        if self._pending and self._answer_start is not None:
+            self._streamed += self._pending
+            self._render(self._streamed, len(self._turns) - 1)
+        self._pending = ""
+        self._break()
+        self._put(message, self._fmt("error"))
         self._answer_start = None
+
+    # --- a source's lines, unfolded under it -----------------------------------------
+    def _toggle_block(self, turn: int, n: int):
+        """The block of source n's toggle, and the toggle's fragment."""
+        href, block = f"ref:{turn}:{n}:lines", self.document().begin()
+        while block.isValid():
+            it = block.begin()
+            while not it.atEnd():
+                frag = it.fragment()
+                if frag.isValid() and frag.charFormat().anchorHref() == href:
+                    return block, frag
+                it += 1
+            block = block.next()
+        return None, None
+
+    def is_unfolded(self, turn: int, n: int) -> bool:
+        """Whether source n of ``turn`` shows its lines."""
+        block, _ = self._toggle_block(turn, n)
+        return block is not None and _marker(block.next()) == f"lines:{turn}:{n}"
+
+    def toggle_lines(self, turn: int, n: int) -> None:
+        """Show source n's lines under it, or hide them when they show."""
+        block, frag = self._toggle_block(turn, n)
+        if block is None:
+            return
+        marker = f"lines:{turn}:{n}"
+        unfold = _marker(block.next()) != marker
+        cursor = QTextCursor(self.document())
+        cursor.setPosition(frag.position())
+        cursor.setPosition(frag.position() + frag.length(), QTextCursor.MoveMode.KeepAnchor)
+        cursor.insertText(EXPANDED if unfold else COLLAPSED, frag.charFormat())
+        if not unfold:
+            self._waiting.discard((turn, n))
+            self._replace_lines(turn, n, None)
+            return
+        ref, repo = self._turns[turn]["references"][n - 1], self._turns[turn]["repo"]
+        text = self._texts.get((repo, ref["path"]))
+        self._replace_lines(turn, n, text if text is not None else self.tr("Loading the lines…"),
+                            note=text is None)
+        if text is None:
+            self._waiting.add((turn, n))
+            emit(self.sourceTextNeeded, repo, ref["path"])
+
+    def source_text_loaded(self, repo: str, path: str, text: str) -> None:
+        """A file's text arrived: fill every unfolded source of it that waits."""
+        self._texts[(repo, path)] = text
+        self._fill_waiting(repo, path, text, note=False)
+
+    def source_text_failed(self, repo: str, path: str, why: str) -> None:
+        """A file could not be read: its unfolded sources say why."""
+        self._fill_waiting(repo, path, why, note=True)
+
+    def _fill_waiting(self, repo: str, path: str, text: str, note: bool) -> None:
+        for turn, n in sorted(self._waiting):
+            ref = self._turns[turn]["references"][n - 1] if turn < len(self._turns) else None
+            if ref is not None and self._turns[turn]["repo"] == repo and ref["path"] == path:
+                self._waiting.discard((turn, n))
+                self._replace_lines(turn, n, text, note)
+
+    def _replace_lines(self, turn: int, n: int, text: str | None, note: bool = False) -> None:
+        """Put ``text`` (the file, or a note) under source n in place of what is there; None removes it."""
+        block, _ = self._toggle_block(turn, n)
+        if block is None:
+            return
+        marker = f"lines:{turn}:{n}"
+        before = self.document().characterCount()
+        edit_at = block.position() + block.length() - 1
+        last = block
+        while _marker(last.next()) == marker:
+            last = last.next()
+        cursor = QTextCursor(self.document())
+        cursor.setPosition(edit_at)
+        cursor.setPosition(last.position() + last.length() - 1, QTextCursor.MoveMode.KeepAnchor)
+        cursor.removeSelectedText()
+        if text is not None:
+            self._insert_lines(cursor, self._turns[turn]["references"][n - 1], text, marker, note)
+        if self._answer_start is not None and edit_at < self._answer_start:
+            self._answer_start += self.document().characterCount() - before
+
+    def _insert_lines(self, cursor: QTextCursor, ref: dict, text: str, marker: str, note: bool) -> None:
+        code = CodeWriter(self.palette())
+        if note:
+            cursor.insertBlock(code.block_format(True, True, marker), self._fmt("note"))
+            cursor.insertText(text, self._fmt("note"))
+            return
+        lines = text.split("\n")
+        start = max(1, int(ref["start_line"]))
+        end = min(len(lines), int(ref["end_line"]), start + EXCERPT_LINES - 1)
+        excerpt = "\n".join(lines[start - 1:end]) + "\n"
+        code.write(cursor, excerpt, lexer_for(path=ref["path"]), fresh=False, marker=marker, first_line=start)
+        if end < int(ref["end_line"]):
+            cursor.insertBlock(code.block_format(False, True, marker), self._fmt("note"))
+            cursor.insertText(self.tr("… %1 more lines: open the source to read them")
+                              .replace("%1", str(int(ref["end_line"]) - end)), self._fmt("note"))
 
     # --- links -------------------------------------------------------------------
     def anchors(self) -> list[tuple[str, str]]:
@@ -186,12 +357,32 @@ class Transcript(QTextBrowser):
         return document_anchors(self.document())
 
     def activate(self, href: QUrl | str) -> None:
-        """Follow ``ref:<turn>:<n>`` (or ``ref:<n>`` for the latest turn): emit the reference."""
+        """Follow one of the transcript's ``ref:`` hrefs (module docstring); anything else does nothing."""
         href = href.toString() if isinstance(href, QUrl) else href
         scheme, _, rest = href.partition(":")
         parts = rest.split(":")
-        if scheme != "ref" or not all(p.isdigit() for p in parts) or len(parts) not in (1, 2):
+        if scheme != "ref":
+            return
+        if len(parts) == 3 and parts[1] == "link" and parts[0].isdigit() and parts[2].isdigit():
+            turn, i = int(parts[0]), int(parts[2])
+            if turn < len(self._turns) and i < len(self._turns[turn]["links"]):
+                emit(self.referenceActivated, self._turns[turn]["repo"], self._turns[turn]["links"][i])
+            return
+        lines = len(parts) == 3 and parts[2] == "lines"
+        parts = parts[:2] if lines else parts
+        if not all(p.isdigit() for p in parts) or len(parts) not in (1, 2):
             return
         turn, n = (len(self._turns) - 1, int(parts[0])) if len(parts) == 1 else (int(parts[0]), int(parts[1]))
         if 0 <= turn < len(self._turns) and 1 <= n <= len(self._turns[turn]["references"]):
-            self.referenceActivated.emit(self._turns[turn]["repo"], self._turns[turn]["references"][n - 1])
+            if lines:
+                self.toggle_lines(turn, n)
+            else:
+                emit(self.referenceActivated, self._turns[turn]["repo"], self._turns[turn]["references"][n - 1])
+
+
+def _marker(block) -> str:
+    """The excerpt marker a block carries ("" for the transcript's other blocks)."""
+    if not block.isValid():
+        return ""
+    value = block.blockFormat().property(QTextFormat.Property.UserProperty)
+    return value if isinstance(value, str) else ""

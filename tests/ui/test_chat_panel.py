@@ -1,6 +1,8 @@
-"""ChatPanel against the fake bridge: asking, streaming, citations, stop, conversations, copy, no HTML."""
+"""ChatPanel against the fake bridge: asking, streaming, citations, sources that unfold, the question box,
+the empty state, stop, conversations, copy, no HTML."""
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
 from PySide6.QtGui import QGuiApplication, QTextFormat
 
 from repowiki_gui.ui.chat_panel import ChatPanel
@@ -57,7 +59,8 @@ def test_ask_streams_then_shows_answer_references_and_citation_opens_source(qtbo
 
     anchors = panel.transcript.anchors()
     citation = next(href for href, label in anchors if label == "[1]")
-    assert [label for _, label in anchors][-2:] == ["[1] src/pay.py:4-5 (verify)", "[2] src/cart.py:1-3"]
+    sources = [label for href, label in anchors if not href.endswith(":lines")][-2:]
+    assert sources == ["[1] src/pay.py:4-5 (verify)", "[2] src/cart.py:1-3"]
     with qtbot.waitSignal(panel.source_view.rangeShown), qtbot.waitSignal(panel.citationActivated) as sig:
         panel.transcript.anchorClicked.emit(citation)  # what a click on the link does
     assert sig.args == ["shop", "src/pay.py", 4, 5]
@@ -193,3 +196,125 @@ def test_reading_of_another_answer_is_ignored(qtbot, panel, bridge):
     bridge.answerReading.emit("another-job", 10, 100)
     bridge.answerSources.emit("another-job", REFS)
     assert panel.reading_label.isHidden() and "src/pay.py" not in panel.transcript.toPlainText()
+
+
+def toggle(panel, n, turn=0):
+    panel.transcript.anchorClicked.emit(f"ref:{turn}:{n}:lines")   # what a click on the ▸ does
+
+
+def test_a_source_unfolds_its_lines_read_through_the_bridge_while_the_answer_streams(qtbot, panel, bridge):
+    ask(qtbot, panel, bridge)
+    bridge.answerSources.emit("job-1", REFS)
+    bridge.answerToken.emit("job-1", "It is **checked** ")
+    qtbot.waitUntil(lambda: "It is checked" in panel.transcript.toPlainText())
+    assert bridge.called("readSource") == []          # nothing is read until a source unfolds
+
+    toggle(panel, 1)
+    assert bridge.called("readSource") == [("shop", "src/pay.py")]
+    text = panel.transcript.toPlainText()
+    assert "4  def verify(payload, sig, secret):" in text and "5      return hmac.compare_digest" in text
+    assert "import hmac" not in text                  # only the source's own lines
+    assert text.index("[1] src/pay.py") < text.index("4  def verify") < text.index("[2] src/cart.py")
+    assert panel.transcript.is_unfolded(0, 1) and ("ref:0:1:lines", "▾") in panel.transcript.anchors()
+    assert panel.source_view.current_path() is None   # unfolding is not opening the source view
+
+    bridge.answerToken.emit("job-1", "with hmac [1].")  # the answer goes on below, unharmed
+    qtbot.waitUntil(lambda: "It is checked with hmac [1]." in panel.transcript.toPlainText())
+    bridge.answerDone.emit("job-1", {"answer": "It is **checked** with hmac [1].", "references": REFS,
+                                     "stopped": False, "conversation": "c1"})
+    text = panel.transcript.toPlainText()
+    assert text.count("It is checked with hmac [1].") == 1 and "4  def verify" in text
+    assert text.index("4  def verify") < text.index("It is checked")
+
+    toggle(panel, 1)
+    assert "def verify" not in panel.transcript.toPlainText() and not panel.transcript.is_unfolded(0, 1)
+    toggle(panel, 1)                                  # again: from what was read, no second read
+    assert "4  def verify" in panel.transcript.toPlainText() and len(bridge.called("readSource")) == 1
+
+
+def test_a_source_that_cannot_be_read_says_why_and_wiki_sources_open_in_the_wiki(qtbot, panel, bridge):
+    refs = [{"path": "gone.py", "start_line": 1, "end_line": 2, "symbol": "", "score": 0.4, "kind": "code"},
+            {"path": "overview.md", "start_line": 3, "end_line": 8, "symbol": "Overview", "score": 0.3, "kind": "wiki"}]
+    ask(qtbot, panel, bridge)
+    bridge.answerSources.emit("job-1", refs)
+    toggle(panel, 1)
+    assert "gone.py is not in the index of shop." in panel.transcript.toPlainText()
+    assert "ref:0:2:lines" not in [href for href, _ in panel.transcript.anchors()]
+    with qtbot.waitSignal(panel.wikiPageRequested) as sig:
+        panel.transcript.anchorClicked.emit("ref:0:2")
+    assert sig.args == ["shop", "overview.md", 3]
+
+
+def test_a_link_in_the_answer_opens_the_source_and_a_url_does_not(qtbot, panel, bridge):
+    ask(qtbot, panel, bridge)
+    bridge.answerDone.emit("job-1", {"answer": "See [verify](src/pay.py#L4) and [docs](https://example.com).",
+                                     "references": REFS, "stopped": False, "conversation": "c1"})
+    assert "docs (https://example.com)" in panel.transcript.toPlainText()
+    (href, label), = [a for a in panel.transcript.anchors() if ":link:" in a[0]]
+    assert label == "verify"
+    with qtbot.waitSignal(panel.source_view.rangeShown), qtbot.waitSignal(panel.citationActivated) as sig:
+        panel.transcript.anchorClicked.emit(href)
+    assert sig.args == ["shop", "src/pay.py", 4, 4]
+
+
+def test_enter_sends_shift_enter_breaks_the_line(qtbot, panel, bridge):
+    panel.question.setFocus()
+    QTest.keyClicks(panel.question, "first line")
+    QTest.keyClick(panel.question, Qt.Key.Key_Return, Qt.KeyboardModifier.ShiftModifier)
+    QTest.keyClicks(panel.question, "second line")
+    assert bridge.called("ask") == [] and panel.question.text() == "first line\nsecond line"
+    QTest.keyClick(panel.question, Qt.Key.Key_Return)
+    (_request, repo, question, _conv), = bridge.called("ask")
+    assert (repo, question) == ("shop", "first line\nsecond line") and panel.question.text() == ""
+    assert "first line\nsecond line" in panel.transcript.toPlainText()
+
+
+def test_up_recalls_earlier_questions_and_down_comes_back_to_the_draft(qtbot, panel, bridge):
+    for n, question in enumerate(("what is a cart?", "how is it paid?\nand refunded?")):
+        ask(qtbot, panel, bridge, question, f"job-{n}")
+        bridge.answerDone.emit(f"job-{n}", {"answer": "ok", "references": [], "stopped": False, "conversation": "c"})
+    box = panel.question
+    box.setFocus()
+    QTest.keyClicks(box, "a draft")
+    QTest.keyClick(box, Qt.Key.Key_Up)
+    assert box.text() == "how is it paid?\nand refunded?"
+    QTest.keyClick(box, Qt.Key.Key_Up)                # the caret is on the last of two lines: it moves up
+    assert box.text() == "how is it paid?\nand refunded?" and box.textCursor().blockNumber() == 0
+    QTest.keyClick(box, Qt.Key.Key_Up)
+    assert box.text() == "what is a cart?"
+    QTest.keyClick(box, Qt.Key.Key_Up)                # the oldest: stays
+    assert box.text() == "what is a cart?"
+    QTest.keyClick(box, Qt.Key.Key_Down)
+    QTest.keyClick(box, Qt.Key.Key_Down)
+    assert box.text() == "a draft"
+    QTest.keyClick(box, Qt.Key.Key_Return)
+    assert bridge.called("ask")[-1][2] == "a draft"
+
+
+def test_an_empty_window_says_how_to_begin_and_its_button_asks_for_a_zip(qtbot):
+    bridge = FakeBridge()
+    panel = ChatPanel(bridge)
+    qtbot.addWidget(panel)
+    panel.show()
+    assert panel.stack.currentWidget() is panel.empty_state and panel.empty_state.isVisible()
+    assert "Drop a ZIP" in panel.empty_state.title.text() and not panel.question.isEnabled()
+    with qtbot.waitSignal(panel.openZipRequested):
+        qtbot.mouseClick(panel.empty_state.button, Qt.MouseButton.LeftButton)
+    bridge.reposChanged.emit([{"name": "shop", "files": 2, "chunks": 4}])
+    assert panel.stack.currentWidget() is panel.transcript and panel.question.isEnabled()
+    assert "Ask a question" in panel.transcript.placeholderText()
+    bridge.reposChanged.emit([])                      # the last repository removed: the hint comes back
+    assert panel.stack.currentWidget() is panel.empty_state
+
+
+def test_the_empty_states_button_opens_the_windows_zip_dialog(qtbot, fake_bridge, qsettings, monkeypatch):
+    from repowiki_gui.ui.main_window import MainWindow
+
+    opened = []
+    monkeypatch.setattr(MainWindow, "open_zip_dialog", lambda self: opened.append(self))
+    window = MainWindow(fake_bridge, qsettings)
+    qtbot.addWidget(window)
+    window.show()
+    assert window.chat.empty_state.isVisible()
+    qtbot.mouseClick(window.chat.empty_state.button, Qt.MouseButton.LeftButton)
+    assert opened == [window]

@@ -1,0 +1,375 @@
+"""An answer's Markdown written into the transcript's document with the palette's formats.
+
+The answer comes from a model that read an untrusted repository. Python-Markdown
+parses it with raw HTML and images switched off; its output is only read here,
+tag by tag, against a short list (paragraphs, headings, lists, emphasis, code,
+quotes, tables, links) and written through ``QTextCursor`` with explicit
+formats: Qt's HTML reader never sees any of it. A link becomes a link only when
+the transcript maps it to a source or a wiki page (``link_href``); any other URL
+stays text. Fenced code is cut out first with core.markup's fences and coloured
+by pygments token by token, in a dark style when the palette is dark.
+"""
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from typing import Callable
+
+import markdown
+from pygments.lexers import TextLexer, get_lexer_by_name, get_lexer_for_filename
+from pygments.styles import get_style_by_name
+from pygments.util import ClassNotFound
+from PySide6.QtGui import (QColor, QFont, QFontDatabase, QPalette, QTextBlockFormat, QTextCharFormat, QTextCursor,
+                           QTextFormat, QTextLength, QTextListFormat, QTextTableFormat)
+
+from .markdown_html import split_fences
+
+LIGHT_STYLE, DARK_STYLE = "default", "github-dark"
+HEADING_SCALE = {1: 1.4, 2: 1.25, 3: 1.1}
+# Same shape as core.qa.answer's citation pattern: [3], [1, 2], each bracket of [1][2]; not x[1] (code).
+CITATION = re.compile(r"(?<![\w)\]'\"])\[(\d+(?:\s*,\s*\d+)*)\]|(?<=\])\[(\d+(?:\s*,\s*\d+)*)\]")
+# Tags between which Python-Markdown's line breaks are layout, not a space of the text
+_BLOCKS = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "pre", "blockquote", "hr", "table", "thead",
+           "tbody", "tr", "th", "td", "br"}
+_LIST_ITEM = re.compile(r"^( +)(?:[-*+]|\d+[.)])[ \t]")
+_BULLETS = (QTextListFormat.Style.ListDisc, QTextListFormat.Style.ListCircle, QTextListFormat.Style.ListSquare)
+
+
+def answer_parser() -> markdown.Markdown:
+    """Python-Markdown for answers: tables and lists; raw HTML is text, images are plain links."""
+    md = markdown.Markdown(extensions=["tables", "sane_lists"], output_format="html")
+    md.preprocessors.deregister("html_block")
+    md.inlinePatterns.deregister("html")
+    for name in ("image_link", "image_reference", "short_image_ref"):   # never load what a page names
+        md.inlinePatterns.deregister(name)
+    return md
+
+
+def widen_nesting(text: str) -> str:
+    """Lists nested by two spaces (as models and CommonMark write them) get Python-Markdown's four."""
+    lines = text.split("\n")
+    if not any(m and len(m.group(1)) % 4 == 2 for m in map(_LIST_ITEM.match, lines)):
+        return text
+    return "\n".join(re.sub(r"^ +", lambda m: m.group(0) * 2, line) for line in lines)
+
+
+def is_dark(palette: QPalette) -> bool:
+    return palette.color(QPalette.ColorRole.Base).lightness() < 128
+
+
+def code_background(palette: QPalette) -> QColor:
+    """A shade off the text background, darker on a light palette and lighter on a dark one."""
+    base = palette.color(QPalette.ColorRole.Base)
+    return base.lighter(135) if is_dark(palette) else base.darker(106)
+
+
+def lexer_for(lang: str = "", path: str = ""):
+    try:
+        if lang:
+            return get_lexer_by_name(lang, stripnl=False)
+        if path:
+            return get_lexer_for_filename(path, stripnl=False)
+    except ClassNotFound:
+        pass
+    return TextLexer(stripnl=False)
+
+
+class CodeWriter:
+    """Writes code as blocks on a shaded background, coloured by pygments with the palette's style."""
+
+    def __init__(self, palette: QPalette):
+        self.palette = palette
+        self.style = get_style_by_name(DARK_STYLE if is_dark(palette) else LIGHT_STYLE)
+        self.font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        self._formats: dict = {}
+
+    def char_format(self, token=None) -> QTextCharFormat:
+        fmt = QTextCharFormat()
+        fmt.setFontFamilies([self.font.family()])
+        fmt.setFontFixedPitch(True)
+        fmt.setForeground(self.palette.color(QPalette.ColorRole.Text))
+        if token is None:
+            return fmt
+        if token not in self._formats:
+            style = self.style.style_for_token(token)
+            if style["color"]:
+                fmt.setForeground(QColor("#" + style["color"]))
+            fmt.setFontWeight(QFont.Weight.Bold if style["bold"] else QFont.Weight.Normal)
+            fmt.setFontItalic(bool(style["italic"]))
+            self._formats[token] = fmt
+        return self._formats[token]
+
+    def block_format(self, first: bool, last: bool, marker: str = "") -> QTextBlockFormat:
+        fmt = QTextBlockFormat()
+        fmt.setBackground(code_background(self.palette))
+        fmt.setNonBreakableLines(True)
+        fmt.setLeftMargin(6)
+        fmt.setTopMargin(6 if first else 0)
+        fmt.setBottomMargin(6 if last else 0)
+        if marker:   # lets the transcript find (and remove) the blocks it inserted
+            fmt.setProperty(QTextFormat.Property.UserProperty, marker)
+        return fmt
+
+    def write(self, cursor: QTextCursor, code: str, lexer, fresh: bool, marker: str = "",
+              first_line: int = 0) -> None:
+        """Code from the cursor on, one block per line; ``first_line`` > 0 numbers the lines."""
+        lines = code.rstrip("\n").split("\n")
+        number_fmt = self.char_format()
+        number_fmt.setForeground(self.palette.color(QPalette.ColorRole.PlaceholderText))
+        width = len(str(first_line + len(lines) - 1)) if first_line else 0
+        tokens = iter(_token_lines(code, lexer))
+        for row, _line in enumerate(lines):
+            fmt = self.block_format(row == 0, row == len(lines) - 1, marker)
+            if fresh and row == 0:
+                cursor.setBlockFormat(fmt)
+            else:
+                cursor.insertBlock(fmt, self.char_format())
+            if first_line:
+                cursor.insertText(f"{first_line + row:>{width}}  ", number_fmt)
+            for token, text in next(tokens, []):
+                cursor.insertText(text, self.char_format(token))
+
+
+def _token_lines(code: str, lexer) -> list[list[tuple]]:
+    """Pygments tokens of ``code`` cut at its line ends: one list of (token, text) per line."""
+    lines: list[list[tuple]] = [[]]
+    for token, text in lexer.get_tokens(code):
+        for i, piece in enumerate(text.split("\n")):
+            if i:
+                lines.append([])
+            if piece:
+                lines[-1].append((token, piece))
+    return lines
+
+
+class AnswerWriter(HTMLParser):
+    """Reads Python-Markdown's HTML of an answer and writes it at ``cursor`` (the document's end).
+
+    ``link_href(href)`` is the transcript's href for a link the answer wrote (None: show it as
+    text); ``cite_href(n)`` the one for citation [n] (None: no such source).
+    """
+
+    def __init__(self, cursor: QTextCursor, palette: QPalette, base: QTextCharFormat,
+                 link_href: Callable[[str], str | None], cite_href: Callable[[int], str | None],
+                 point_size: float, parser: markdown.Markdown | None = None):
+        super().__init__(convert_charrefs=True)
+        self.cursor, self.palette, self.base = cursor, palette, base
+        self.link_href, self.cite_href = link_href, cite_href
+        self.point_size = point_size if point_size > 0 else 10.0
+        self.code = CodeWriter(palette)
+        self.md = parser or answer_parser()
+        self.fresh = True               # the current block is empty and may take the next block's format
+        self.after_block = True         # the last tag read opened or closed a block
+        self.bold = self.italic = self.inline_code = 0
+        self.heading = 0
+        self.quote = 0
+        self.href: str | None = None    # the open link's transcript href
+        self.external: str | None = None  # the open link's URL, written after its text
+        self.lists: list[list] = []     # [QTextListFormat, QTextList | None] per open list
+        self.items: list[bool] = []     # per open <li>: whether its first paragraph is written
+        self.pre: list[str] | None = None
+        self.table: list[list[tuple[str, bool]]] | None = None
+
+    # --- entry -------------------------------------------------------------------------
+    def write(self, text: str) -> None:
+        """The whole answer: prose through Markdown, fenced code straight to pygments."""
+        for kind, body, lang in split_fences(text):
+            if kind == "code":
+                self._code(body, lexer_for(lang))
+            elif body.strip():
+                self.md.reset()
+                self.feed(self.md.convert(widen_nesting(body)))
+                self.close()
+
+    # --- formats -----------------------------------------------------------------------
+    def _char(self) -> QTextCharFormat:
+        fmt = QTextCharFormat(self.base)
+        if self.inline_code:
+            fmt = self.code.char_format()
+            fmt.setBackground(code_background(self.palette))
+        if self.bold or self.heading:
+            fmt.setFontWeight(QFont.Weight.Bold)
+        if self.italic:
+            fmt.setFontItalic(True)
+        if self.heading in HEADING_SCALE:
+            fmt.setFontPointSize(self.point_size * HEADING_SCALE[self.heading])
+        if self.quote:
+            fmt.setForeground(self.palette.color(QPalette.ColorRole.PlaceholderText))
+        if self.href:
+            fmt.setAnchor(True)
+            fmt.setAnchorHref(self.href)
+            fmt.setForeground(self.palette.color(QPalette.ColorRole.Link))
+            fmt.setFontUnderline(True)
+        return fmt
+
+    def _block(self, fmt: QTextBlockFormat | None = None) -> None:
+        """Start a block (or reuse the current one while it is empty)."""
+        fmt = fmt or QTextBlockFormat()
+        if self.quote:
+            fmt.setLeftMargin(fmt.leftMargin() + 18 * self.quote)
+        if self.fresh:
+            self.cursor.setBlockFormat(fmt)
+        else:
+            self.cursor.insertBlock(fmt, QTextCharFormat(self.base))
+        self.fresh = True
+
+    def _text(self, text: str) -> None:
+        if not text:
+            return
+        self.fresh = False
+        self.cursor.insertText(text, self._char())
+
+    def _code(self, code: str, lexer) -> None:
+        self.code.write(self.cursor, code, lexer, self.fresh)
+        self.fresh = False
+        self.cursor.insertBlock(QTextBlockFormat(), QTextCharFormat(self.base))
+        self.fresh = True
+
+    # --- the parser's events -------------------------------------------------------------
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        self.after_block = tag in _BLOCKS
+        if self.pre is not None or (self.table is not None and tag not in ("tr", "th", "td")):
+            return
+        if tag in ("strong", "b"):
+            self.bold += 1
+        elif tag in ("em", "i"):
+            self.italic += 1
+        elif tag == "code":
+            self.inline_code += 1
+        elif tag == "a":
+            href = dict(attrs).get("href") or ""
+            self.href = self.link_href(href)
+            self.external = None if self.href else href
+        elif tag == "br":
+            self._text("\u2028")
+        elif tag == "pre":
+            self.pre = []
+        elif tag in ("ul", "ol"):
+            fmt = QTextListFormat()
+            depth = len(self.lists)
+            fmt.setStyle(QTextListFormat.Style.ListDecimal if tag == "ol" else _BULLETS[min(depth, 2)])
+            fmt.setIndent(depth + 1)
+            self.lists.append([fmt, None])
+        elif tag == "li" and self.lists:
+            self._block()
+            level = self.lists[-1]
+            if level[1] is None:
+                level[1] = self.cursor.createList(level[0])
+            else:
+                level[1].add(self.cursor.block())
+            self.items.append(False)
+        elif tag == "p":
+            if self.items and not self.items[-1]:
+                self.items[-1] = True   # a loose list's first paragraph is the item's own block
+                if self.fresh:
+                    return
+            fmt = QTextBlockFormat()
+            if self.items:
+                fmt.setIndent(len(self.lists))
+            else:
+                fmt.setBottomMargin(4)
+            self._block(fmt)
+        elif tag in ("h1", "h2", "h3", "h4", "h5", "h6"):
+            fmt = QTextBlockFormat()
+            fmt.setTopMargin(6)
+            fmt.setBottomMargin(2)
+            self._block(fmt)
+            self.heading = int(tag[1])
+        elif tag == "blockquote":
+            self.quote += 1
+        elif tag == "hr":
+            fmt = QTextBlockFormat()
+            fmt.setProperty(QTextFormat.Property.BlockTrailingHorizontalRulerWidth,
+                            QTextLength(QTextLength.Type.PercentageLength, 100))
+            self._block(fmt)
+            self.fresh = False
+        elif tag == "table":
+            self.table = []
+        elif tag == "tr" and self.table is not None:
+            self.table.append([])
+        elif tag in ("th", "td") and self.table is not None and self.table:
+            self.table[-1].append(("", tag == "th"))
+
+    def handle_endtag(self, tag: str) -> None:
+        self.after_block = tag in _BLOCKS
+        if tag == "pre" and self.pre is not None:
+            code, self.pre = "".join(self.pre), None
+            self._code(code, TextLexer(stripnl=False))
+        elif self.pre is not None:
+            return
+        elif tag == "table" and self.table is not None:
+            rows, self.table = self.table, None
+            self._table(rows)
+        elif self.table is not None:
+            return
+        elif tag in ("strong", "b"):
+            self.bold = max(0, self.bold - 1)
+        elif tag in ("em", "i"):
+            self.italic = max(0, self.italic - 1)
+        elif tag == "code":
+            self.inline_code = max(0, self.inline_code - 1)
+        elif tag == "a":
+            external, self.href, self.external = self.external, None, None
+            if external:
+                self._text(f" ({external})")
+        elif tag in ("ul", "ol") and self.lists:
+            self.lists.pop()
+        elif tag == "li" and self.items:
+            self.items.pop()
+        elif tag in ("h1", "h2", "h3", "h4", "h5", "h6"):
+            self.heading = 0
+        elif tag == "blockquote":
+            self.quote = max(0, self.quote - 1)
+
+    def handle_data(self, data: str) -> None:
+        if self.pre is not None:
+            self.pre.append(data)
+            return
+        if self.after_block and not data.strip():
+            return
+        text = re.sub(r"\s+", " ", data)
+        if self.table is not None:
+            if self.table and self.table[-1]:
+                cell, header = self.table[-1][-1]
+                self.table[-1][-1] = (cell + text, header)
+            return
+        if self.fresh:
+            text = text.lstrip()
+        if not text.strip() and self.fresh:
+            return
+        if self.inline_code or self.href or self.external is not None:
+            self._text(text)
+            return
+        pos = 0
+        for m in CITATION.finditer(text):   # [n] becomes a link to source n when it exists
+            self._text(text[pos:m.start()])
+            numbers = [int(x) for x in (m.group(1) or m.group(2)).split(",")]
+            for i, n in enumerate(numbers):
+                self.href = self.cite_href(n)
+                self._text(("[" if i == 0 else "") + str(n) + ("]" if i == len(numbers) - 1 else ""))
+                self.href = None
+                if i < len(numbers) - 1:
+                    self._text(", ")
+            pos = m.end()
+        self._text(text[pos:])
+
+    def _table(self, rows: list[list[tuple[str, bool]]]) -> None:
+        columns = max((len(r) for r in rows), default=0)
+        if not rows or not columns:
+            return
+        if not self.fresh:
+            self.cursor.insertBlock(QTextBlockFormat(), QTextCharFormat(self.base))
+        fmt = QTextTableFormat()
+        fmt.setBorder(1)
+        fmt.setCellPadding(4)
+        fmt.setCellSpacing(0)
+        fmt.setBorderBrush(self.palette.color(QPalette.ColorRole.Mid))
+        table = self.cursor.insertTable(len(rows), columns, fmt)
+        for r, row in enumerate(rows):
+            for c, (text, header) in enumerate(row):
+                cell_fmt = QTextCharFormat(self.base)
+                if header:
+                    cell_fmt.setFontWeight(QFont.Weight.Bold)
+                table.cellAt(r, c).firstCursorPosition().insertText(text.strip(), cell_fmt)
+        self.cursor.setPosition(table.lastPosition() + 1)   # the empty block Qt keeps after a table
+        self.fresh = True
