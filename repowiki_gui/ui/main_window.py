@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import zipfile
+from functools import partial
 from pathlib import Path
 from typing import Callable
 
@@ -16,7 +17,8 @@ from ..settings import Settings, default_home
 from .repo_list import RepoListModel, RepoListPanel
 from .settings_dialog import SettingsDialog
 from .tasks_panel import TaskModel, TasksPanel
-from .widgets import icon
+from .shortcuts import ShortcutsDialog
+from .widgets import about_text, icon, with_keys
 from .wiki_view import WikiView
 
 ChatFactory = Callable[[object], QWidget]
@@ -91,6 +93,7 @@ class MainWindow(QMainWindow):
         self._build_menu()
         self._connect_bridge()
         self.restore_layout()
+        self._build_keys_and_help()   # last: it gives keys to every tab and action built above
 
     # --- building ---------------------------------------------------------------
     def _build_menu(self) -> None:
@@ -140,6 +143,66 @@ class MainWindow(QMainWindow):
             self.chat.openZipRequested.connect(self.open_zip_dialog)
         self.tasks_panel.cancelRequested.connect(lambda job_id: b.call("cancelJob", job_id))
         self.tasks_panel.retryRequested.connect(lambda job_id: b.call("retryJob", job_id))
+
+    # --- keys and help ----------------------------------------------------------------
+    def _build_keys_and_help(self) -> None:
+        """Keys for the main actions, a Go menu, and Help ▸ Keyboard shortcuts listing every key (shortcuts.py)."""
+        self.generate_wiki_action.setShortcut(QKeySequence("Ctrl+Shift+G"))
+        with_keys(self.open_action, "Open ZIP archives of repositories to index")
+        self.ask_action = QAction("&Ask a question", self)
+        self.ask_action.setShortcut(QKeySequence("Ctrl+L"))
+        self.ask_action.setToolTip("Put the cursor in the chat's question box")
+        self.ask_action.triggered.connect(self.focus_question)
+        go = self.menuBar().addMenu("&Go")
+        go.addAction(self.ask_action)
+        go.addSeparator()
+        for i in range(min(self.tabs.count(), 9)):
+            tab = QAction(f"{self.tabs.tabText(i)} tab", self)
+            tab.setShortcut(QKeySequence(f"Ctrl+{i + 1}"))
+            tab.triggered.connect(partial(self.tabs.setCurrentIndex, i))
+            go.addAction(tab)
+        for text, key, step in (("&Next tab", "Ctrl+PgDown", 1), ("&Previous tab", "Ctrl+PgUp", -1)):
+            action = QAction(text, self)
+            action.setShortcut(QKeySequence(key))
+            action.triggered.connect(partial(self._step_tab, step))
+            go.addAction(action)
+        help_menu = self.menuBar().addMenu("&Help")
+        self.shortcuts_action = QAction("&Keyboard shortcuts", self)
+        self.shortcuts_action.setShortcuts([QKeySequence(QKeySequence.StandardKey.HelpContents),
+                                            QKeySequence("Ctrl+/")])
+        self.shortcuts_action.triggered.connect(self.show_shortcuts)
+        self.about_action = QAction("&About RepoWiki", self)
+        self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
+        self.about_action.triggered.connect(self.show_about)
+        help_menu.addAction(self.shortcuts_action)
+        help_menu.addAction(self.about_action)
+        self.shortcuts_dialog: ShortcutsDialog | None = None
+
+    def focus_question(self) -> None:
+        """Show the chat with the cursor in its question box."""
+        self.tabs.setCurrentWidget(self.chat)
+        box = getattr(self.chat, "question", None) or self.chat   # the placeholder chat has no box
+        box.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    def _step_tab(self, step: int) -> None:
+        self.tabs.setCurrentIndex((self.tabs.currentIndex() + step) % self.tabs.count())
+
+    def show_shortcuts(self) -> ShortcutsDialog:
+        """Help ▸ Keyboard shortcuts, read afresh from the window's actions each time it opens."""
+        if self.shortcuts_dialog is None:
+            self.shortcuts_dialog = ShortcutsDialog(self)
+            self.shortcuts_dialog.finished.connect(self._shortcuts_closed)
+        self.shortcuts_dialog.open()
+        return self.shortcuts_dialog
+
+    @Slot(int)
+    def _shortcuts_closed(self, _result: int) -> None:
+        dialog, self.shortcuts_dialog = self.shortcuts_dialog, None
+        if dialog is not None:
+            dialog.deleteLater()
+
+    def show_about(self) -> QMessageBox:
+        return self.show_message("About RepoWiki", about_text(), QMessageBox.Icon.Information)
 
     # --- wiki ---------------------------------------------------------------------
     def generate_wiki(self) -> None:

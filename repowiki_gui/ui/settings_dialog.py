@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog
 
 from ..core.models.catalog import installed_models
 from ..settings import Settings
+from .widgets import ErrorLabel
 
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 
@@ -46,8 +47,7 @@ class SettingsDialog(QDialog):
         self._add_model_rows(form, why)
         self._add_worker_rows(form, why)
         self._add_service_rows(form, why)
-        self.error_label = QLabel(self)
-        self.error_label.setStyleSheet("color: #c62828;")
+        self.error_label = ErrorLabel(self)
         self.error_label.setWordWrap(True)
         self.error_label.hide()
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
