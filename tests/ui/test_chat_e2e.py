@@ -1,6 +1,7 @@
 """The chat panel on the real bridge: Redis, workers, ONNX embedder, LanceDB and the bundled GGUF."""
 import pytest
 
+from repowiki_gui.ui.chat_markdown import CITATION
 from repowiki_gui.ui.chat_panel import ChatPanel
 
 from helpers import bridge_run
@@ -35,3 +36,15 @@ def test_question_streams_an_answer_whose_reference_opens_the_source(qtbot, real
     assert panel.source_view.editor.toPlainText().strip()
     assert panel.source_view.highlighted_range()[0] == first["start_line"]
     qtbot.waitUntil(lambda: panel.conversations.count() == 1)  # the new conversation is listed
+
+    # the answer went through the Markdown renderer: no fence or emphasis marker shows, each citation is a link
+    text = panel.transcript.toPlainText()
+    assert "```" not in text, text
+    cited = {int(n) for m in CITATION.finditer(answer["answer"]) for n in (m.group(1) or m.group(2)).split(",")
+             if int(n) <= len(answer["references"])}
+    assert cited <= {int(href.split(":")[2]) for href, label in links if label.strip("[]").isdigit()}, (cited, links)
+    # the first source unfolds its lines, read from the real index through the bridge
+    panel.transcript.anchorClicked.emit("ref:0:1:lines")
+    first_line = f"{first['start_line']}  "
+    qtbot.waitUntil(lambda: any(line.startswith(first_line) for line in panel.transcript.toPlainText().split("\n")),
+                    timeout=30_000)
