@@ -16,7 +16,9 @@ from ..core.errors import SettingsError
 from ..settings import Settings, default_home
 from .repo_list import RepoListModel, RepoListPanel
 from .settings_dialog import SettingsDialog
-from .tasks_panel import TaskModel, TasksPanel
+from .code_search import CodeSearchPanel
+from .source_tree import SourceBrowser
+from .tasks_panel import ActivityButton, TaskModel, TasksPanel
 from .shortcuts import ShortcutsDialog
 from .widgets import about_text, icon, with_keys
 from .wiki_view import WikiView
@@ -24,15 +26,15 @@ from .wiki_view import WikiView
 ChatFactory = Callable[[object], QWidget]
 
 
-def default_chat_factory(bridge) -> QWidget:
-    """The chat panel, or a placeholder while it is not part of the build."""
+def default_chat_factory(bridge, source_view=None) -> QWidget:
+    """The chat panel (its citations open in ``source_view``), or a placeholder while it is not part of the build."""
     try:
         from .chat_panel import ChatPanel
     except ImportError:
         label = QLabel("Chat is loading…")
         label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         return label
-    return ChatPanel(bridge)
+    return ChatPanel(bridge, source_view=source_view)
 
 
 def check_drop(paths: list[Path]) -> tuple[list[Path], list[str]]:
@@ -69,11 +71,16 @@ class MainWindow(QMainWindow):
         self.task_model = TaskModel(self)
         self.repo_panel = RepoListPanel(self.repo_model, self)
         self.tasks_panel = TasksPanel(self.task_model, self)
-        self.chat = (chat_factory or default_chat_factory)(bridge)
-        self.wiki = WikiView(bridge, self, home=self.home)
+        # One wide source view for the whole window: citations, wiki source links and search results open in it.
+        self.source = SourceBrowser(bridge, self)
+        self.code_search = CodeSearchPanel(bridge, self)
+        self.chat = chat_factory(bridge) if chat_factory else default_chat_factory(bridge, self.source.view)
+        self.wiki = WikiView(bridge, self, source_view=self.source.view, home=self.home)
         self.tabs = QTabWidget(self)
         self.tabs.addTab(self.chat, "Chat")
         self.tabs.addTab(self.wiki, "Wiki")
+        self.tabs.addTab(self.source, "Source")
+        self.tabs.addTab(self.code_search, "Search")
         self.top_splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.top_splitter.setObjectName("top_splitter")
         self.top_splitter.addWidget(self.repo_panel)
@@ -90,8 +97,11 @@ class MainWindow(QMainWindow):
         self.workers_label = QLabel("Workers: –", self)
         self.statusBar().addPermanentWidget(self.redis_label)
         self.statusBar().addPermanentWidget(self.workers_label)
+        self.activity = ActivityButton(self)   # "2 jobs running": folds the tasks panel in and out
+        self.statusBar().addPermanentWidget(self.activity)
         self._build_menu()
         self._connect_bridge()
+        self._connect_reading()
         self.restore_layout()
         self._build_keys_and_help()   # last: it gives keys to every tab and action built above
 
@@ -203,6 +213,68 @@ class MainWindow(QMainWindow):
 
     def show_about(self) -> QMessageBox:
         return self.show_message("About RepoWiki", about_text(), QMessageBox.Icon.Information)
+
+    # --- room to read: the source tab, code search, the folding tasks panel ---------------
+    def _connect_reading(self) -> None:
+        self.source.view.rangeRequested.connect(self._show_source)
+        self.code_search.resultActivated.connect(self._open_search_result)
+        self.bridge.jobsChanged.connect(self.activity.set_jobs)
+        self.activity.toggled.connect(self.set_tasks_visible)
+        self.activity.jobFailed.connect(self._job_failed)
+        view = self.menuBar().addMenu("&View")
+        self.tasks_action = QAction("&Tasks panel", self)
+        self.tasks_action.setCheckable(True)
+        self.tasks_action.setShortcut(QKeySequence("Ctrl+J"))
+        self.tasks_action.setToolTip("Show or hide the jobs with their progress")
+        self.tasks_action.toggled.connect(self.set_tasks_visible)
+        self.search_action = QAction("&Search code", self)
+        self.search_action.setShortcut(QKeySequence("Ctrl+Shift+F"))
+        self.search_action.setToolTip("Search the repository's code as you type")
+        self.search_action.triggered.connect(self.focus_code_search)
+        view.addAction(self.tasks_action)
+        view.addAction(self.search_action)
+
+    def set_tasks_visible(self, visible: bool) -> None:
+        """Unfold or fold the tasks panel; the status bar button and View ▸ Tasks panel follow."""
+        visible = bool(visible)
+        for toggle in (self.activity, self.tasks_action):
+            toggle.blockSignals(True)
+            toggle.setChecked(visible)
+            toggle.blockSignals(False)
+        if visible == self.tasks_panel.isVisibleTo(self):
+            return
+        self.tasks_panel.setVisible(visible)
+        sizes = self.main_splitter.sizes()
+        if visible and sizes[1] < 80:   # folded at its last save: give it back a usable height
+            total = sum(sizes) or 800
+            self.main_splitter.setSizes([max(200, total - 240), 240])
+
+    def tasks_visible(self) -> bool:
+        return self.tasks_panel.isVisibleTo(self)
+
+    @Slot(str, str)
+    def _job_failed(self, job_id: str, error: str) -> None:
+        """A job failed: unfold the tasks panel with that job selected, and say so in the status bar."""
+        self.set_tasks_visible(True)
+        rows = self.task_model.rows()
+        for i, row in enumerate(rows):
+            if row["id"] == job_id:
+                self.tasks_panel.view.selectRow(i)
+                break
+        self.statusBar().showMessage(f"A job failed: {error}" if error else "A job failed", 10000)
+
+    @Slot(str, str, int, int)
+    def _show_source(self, _repo: str, _path: str, _start: int, _end: int) -> None:
+        self.tabs.setCurrentWidget(self.source)
+
+    @Slot(str, str, int, int)
+    def _open_search_result(self, repo: str, path: str, start: int, end: int) -> None:
+        self.source.view.show_range(repo, path, start, end)
+
+    def focus_code_search(self) -> None:
+        """Show the Search tab with the cursor in its query box."""
+        self.tabs.setCurrentWidget(self.code_search)
+        self.code_search.focus_query()
 
     # --- wiki ---------------------------------------------------------------------
     def generate_wiki(self) -> None:
@@ -351,17 +423,28 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         else:
             self.resize(1280, 800)
-        self.top_splitter.setSizes([360, 920])
+        self.top_splitter.setSizes([280, 1000])
         self.main_splitter.setSizes([560, 240])
-        for splitter in (self.top_splitter, self.main_splitter):
+        for splitter in self._splitters():
             state = self.settings.value(f"window/{splitter.objectName()}")
             if isinstance(state, QByteArray) and not state.isEmpty():
                 splitter.restoreState(state)
+        tab = str(self.settings.value("window/tab", ""))
+        if tab.isdigit() and int(tab) < self.tabs.count():
+            self.tabs.setCurrentIndex(int(tab))
+        # Folded unless it was open at the last close: the jobs are one click away in the status bar.
+        self.set_tasks_visible(str(self.settings.value("window/tasks_visible", "false")).lower() == "true")
+
+    def _splitters(self) -> list[QSplitter]:
+        """The splitters whose sizes are remembered (each by its object name)."""
+        return [self.top_splitter, self.main_splitter, self.source.splitter]
 
     def save_layout(self) -> None:
         self.settings.setValue("window/geometry", self.saveGeometry())
-        for splitter in (self.top_splitter, self.main_splitter):
+        for splitter in self._splitters():
             self.settings.setValue(f"window/{splitter.objectName()}", splitter.saveState())
+        self.settings.setValue("window/tab", self.tabs.currentIndex())
+        self.settings.setValue("window/tasks_visible", "true" if self.tasks_visible() else "false")
         self.settings.sync()
 
     def closeEvent(self, event: QCloseEvent) -> None:

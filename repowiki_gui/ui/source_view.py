@@ -1,4 +1,4 @@
-"""The source view: line numbers, syntax colours, a highlighted line range, find (Ctrl+F) and go to line (Ctrl+L).
+"""The source view: line numbers, syntax colours, a highlighted line range, find (Ctrl+F) and go to line (Ctrl+G).
 
 Source text comes from the indexed repository, so it is only ever set with
 ``setPlainText``; nothing in a file can become live HTML.  A large file is
@@ -186,7 +186,7 @@ class CodeEditor(QPlainTextEdit):
 
 
 class FindBar(QWidget):
-    """Find in file (next, previous, how many) and go to line; hidden until Ctrl+F or Ctrl+L."""
+    """Find in file (next, previous, how many) and go to line; hidden until Ctrl+F or Ctrl+G."""
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -203,7 +203,7 @@ class FindBar(QWidget):
         self.count_label.setTextFormat(Qt.TextFormat.PlainText)
         self.goto_edit = QLineEdit(self)
         self.goto_edit.setPlaceholderText(self.tr("Go to line"))
-        self.goto_edit.setToolTip(self.tr("Type a line number and press Enter (Ctrl+L)"))
+        self.goto_edit.setToolTip(self.tr("Type a line number and press Enter (Ctrl+G)"))
         self.goto_edit.setValidator(QIntValidator(1, 10_000_000, self.goto_edit))
         self.goto_edit.setMaximumWidth(110)
         self.close_button = QToolButton(self)
@@ -266,12 +266,16 @@ class SourceView(QWidget):
         bridge.sourceFailed.connect(self._on_source_failed)
 
     def _shortcuts(self) -> None:
+        """Keys of the view (whatsThis names them in Help ▸ Keyboard shortcuts)."""
         context = Qt.ShortcutContext.WidgetWithChildrenShortcut
-        for keys, slot in ((QKeySequence.StandardKey.Find, self.open_find), (QKeySequence("Ctrl+L"), self.open_goto),
-                           (QKeySequence.StandardKey.FindNext, lambda: self.find_next()),
-                           (QKeySequence.StandardKey.FindPrevious, lambda: self.find_next(backwards=True))):
+        for keys, what, slot in ((QKeySequence.StandardKey.Find, self.tr("Find in file"), self.open_find),
+                                 (QKeySequence("Ctrl+G"), self.tr("Go to line"), self.open_goto),
+                                 (QKeySequence("F3"), self.tr("Next match"), lambda: self.find_next()),
+                                 (QKeySequence("Shift+F3"), self.tr("Previous match"),
+                                  lambda: self.find_next(backwards=True))):
             shortcut = QShortcut(keys, self)
             shortcut.setContext(context)
+            shortcut.setWhatsThis(what)
             shortcut.activated.connect(slot)
 
     # --- what is on screen ------------------------------------------------------------

@@ -1,14 +1,21 @@
-"""The tasks panel: every job with its progress, Cancel and Retry, queues and workers."""
+"""The tasks panel: every job with its progress, Cancel and Retry, queues and workers.
+
+The panel folds away behind ``ActivityButton`` in the status bar ("2 jobs
+running"), which toggles it and asks for it to open when a job fails.
+"""
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget)
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QToolButton, QVBoxLayout, QWidget
 
 from .pyside_fixes import emit
 from .table_model import KeyedTableModel
 from .widgets import PROGRESS_ROLE, icon, table_view
 
 CANCELLABLE = ("queued", "deferred", "scheduled", "started")
+ACTIVE = CANCELLABLE
+SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+SPIN_MS = 120
 RETRYABLE = ("failed", "stopped", "canceled")
 
 
@@ -80,6 +87,8 @@ class TasksPanel(QWidget):
         self.view.setColumnWidth(TaskModel.TASK, 240)
         self.cancel_button = QPushButton(icon("cancel"), "Cancel", self)
         self.retry_button = QPushButton(icon("retry"), "Retry", self)
+        self.cancel_button.setToolTip("Cancel the selected queued or running job")
+        self.retry_button.setToolTip("Run the selected failed or cancelled job again")
         self.cancel_button.clicked.connect(lambda: self._act(self.cancelRequested))
         self.retry_button.clicked.connect(lambda: self._act(self.retryRequested))
         self.status_label = QLabel("Queues — waiting for the services", self)
@@ -116,3 +125,65 @@ class TasksPanel(QWidget):
     @Slot(dict)
     def show_status(self, info: dict) -> None:
         self.status_label.setText(describe_status(info))
+
+
+def activity_text(jobs: list) -> str:
+    """What the status bar says of the jobs: how many run and wait, or that none does."""
+    running = sum(1 for j in jobs if j.get("state") == "started")
+    waiting = sum(1 for j in jobs if j.get("state") in ACTIVE and j.get("state") != "started")
+    parts = []
+    if running:
+        parts.append(f"{running} job{'s' if running != 1 else ''} running")
+    if waiting:
+        parts.append(f"{waiting} waiting")
+    return ", ".join(parts) or "No jobs running"
+
+
+class ActivityButton(QToolButton):
+    """The status bar's view of the jobs; checked while the tasks panel shows, a click toggles it.
+
+    ``jobFailed`` fires for a job seen to fail while the window is open (failures already in the
+    history when the window opens are not news).
+    """
+
+    jobFailed = Signal(str, str)   # (job id, its error)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setCheckable(True)
+        self.setAutoRaise(True)
+        self.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.setToolTip("Show or hide the tasks panel (Ctrl+J)")
+        self._states: dict[str, str] | None = None   # job id -> state at the last poll; None before the first
+        self._text = activity_text([])
+        self._frame = 0
+        self._spin = QTimer(self)
+        self._spin.setInterval(SPIN_MS)
+        self._spin.timeout.connect(self._turn)
+        self.setText(self._text)
+
+    def is_spinning(self) -> bool:
+        return self._spin.isActive()
+
+    @Slot(list)
+    def set_jobs(self, jobs: list) -> None:
+        self._text = activity_text(jobs)
+        active = any(j.get("state") in ACTIVE for j in jobs)
+        if active and not self._spin.isActive():
+            self._spin.start()
+        elif not active:
+            self._spin.stop()
+        self._show()
+        before, self._states = self._states, {j["id"]: j.get("state") for j in jobs}
+        if before is None:
+            return
+        for job in jobs:
+            if job.get("state") == "failed" and before.get(job["id"]) != "failed":
+                emit(self.jobFailed, job["id"], job.get("error") or "")
+
+    def _turn(self) -> None:
+        self._frame = (self._frame + 1) % len(SPINNER)
+        self._show()
+
+    def _show(self) -> None:
+        self.setText(f"{SPINNER[self._frame]} {self._text}" if self._spin.isActive() else self._text)

@@ -79,6 +79,10 @@ class ChunkStore:
                 raise ValueError(f"the index holds {width}-d vectors, the embedder makes {self.dim}-d")
         return self._table
 
+    def refresh(self) -> None:
+        """See the commits made since this handle was opened (by an index job in another process)."""
+        self.table().checkout_latest()
+
     def _where(self, repo: str, extra: str = "") -> str:
         return f"repo = {sql_str(repo)}" + (f" AND ({extra})" if extra else "")
 

@@ -67,7 +67,9 @@ class RepoRequests:
     @Slot(str, str)
     def readSource(self, repo: str, path: str) -> None:
         def run():
-            text = self._chunk_store().file_text(repo, path)
+            store = self._chunk_store()
+            store.refresh()   # the handle would still show the index as it was when it was opened
+            text = store.file_text(repo, path)
             if text is None:
                 emit(self.sourceFailed, repo, path, f"{path} is not in the index of {repo}.")
                 return

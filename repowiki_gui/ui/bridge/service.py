@@ -34,6 +34,7 @@ from ...core.errors import RepoWikiError
 from ...jobs.names import GENERATE_WIKI, INDEX_ZIP, TERMINAL_STATES
 from ...settings import Settings
 from ..pyside_fixes import emit
+from .code import CodeRequests
 from .questions import QuestionRequests
 from .repos import RepoRequests
 from .signals import BridgeSignals
@@ -45,10 +46,10 @@ STATUS_INTERVAL_MS = 1000
 JOBS_INTERVAL_MS = 500
 REQUESTS = frozenset({"start", "indexZip", "removeRepo", "reindexRepo", "cancelJob", "retryJob", "ask",
                       "stopAnswer", "listConversations", "loadConversation", "readSource", "applySettings",
-                      "generateWiki", "exportWiki", "loadWiki", "loadWikiPage"})
+                      "generateWiki", "exportWiki", "loadWiki", "loadWikiPage", "listFiles", "searchCode"})
 
 
-class ServiceBridge(RepoRequests, QuestionRequests, WikiRequests, BridgeSignals):
+class ServiceBridge(RepoRequests, QuestionRequests, WikiRequests, CodeRequests, BridgeSignals):
     """Dispatch, the services' lifecycle and the polls; each kind of request lives in its own module."""
 
     def __init__(self, home: Path, redis_url: str | None = None, settings: Settings | None = None,
@@ -60,6 +61,7 @@ class ServiceBridge(RepoRequests, QuestionRequests, WikiRequests, BridgeSignals)
         self.manager = None
         self.service = None
         self._store = None
+        self._searcher = None   # code search's thread (code.py), started by the first search
         self._status_timer: QTimer | None = None
         self._jobs_timer: QTimer | None = None
         self._index_states: dict[str, str] = {}
@@ -152,6 +154,9 @@ class ServiceBridge(RepoRequests, QuestionRequests, WikiRequests, BridgeSignals)
         for timer in (self._status_timer, self._jobs_timer):
             if timer is not None:
                 timer.stop()
+        if self._searcher is not None:
+            self._searcher.stop()
+            self._searcher = None
         if self.manager is None:
             return
         for answer_id in list(self._followers):

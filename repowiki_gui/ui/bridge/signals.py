@@ -28,4 +28,8 @@ class BridgeSignals(QObject):
     wikiPageLoaded = Signal(str, str, str)     # (repo, docs page, HTML rendered in the bridge thread)
     wikiPageFailed = Signal(str, str, str)     # (repo, docs page, why)
     wikiChanged = Signal(str)                  # a wiki job of that repository ended: reload its wiki
+    filesListed = Signal(str, list)            # (repo, [{"path", "language", "lines"}]): every indexed file
+    codeSearchDone = Signal(str, list)         # (request id, [{"path", "start_line", "end_line", "symbol",
+                                               #   "language", "score", "lines": [[n, text], ...]}])
+    codeSearchFailed = Signal(str, str)        # (request id, why)
     request = Signal(str, object)   # (slot name, args tuple): see the module docstring

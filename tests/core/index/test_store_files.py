@@ -30,3 +30,12 @@ def test_every_file_once_with_its_language_and_length(tmp_path):
         {"path": "src/app.py", "language": "python", "lines": 120},
     ]
     assert [f["path"] for f in store.indexed_files("other")] == ["lib/x.py"]
+
+
+def test_a_reader_sees_a_later_index_after_refresh(tmp_path):
+    reader = ChunkStore(tmp_path / "lancedb", DIM)
+    assert reader.indexed_files("demo") == []
+    put(ChunkStore(tmp_path / "lancedb", DIM), "demo", [chunk("a.py", 1, 2)])   # another process indexes
+    reader.refresh()
+    assert [f["path"] for f in reader.indexed_files("demo")] == ["a.py"]
+    assert reader.file_text("demo", "a.py") == "line 1\nline 2"
