@@ -258,3 +258,21 @@ def test_fonts_follow_the_system_font_and_code_uses_the_system_fixed_font(qtbot,
     for name, font in sizes[9.0].items():
         if font.family() == other:   # a size relative to the system's is fine, a fixed size is not
             assert sizes[15.0][name].pointSizeF() == pytest.approx(font.pointSizeF() * 15 / 9, rel=0.05), name
+
+
+@pytest.mark.parametrize("name", ["cancel", "open", "reindex", "remove", "repowiki", "retry"])
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_every_icon_stands_out_on_a_light_and_a_dark_window(qtbot, name, scheme):
+    from PySide6.QtGui import QPainter, QPixmap
+
+    from repowiki_gui.ui.widgets import icon
+
+    background = (dark_palette() if scheme == "dark" else QPalette(QColor("#efefef"))).color(QPalette.ColorRole.Window)
+    pixmap = QPixmap(24, 24)
+    pixmap.fill(background)
+    painter = QPainter(pixmap)
+    icon(name).paint(painter, 0, 0, 24, 24)
+    painter.end()
+    image = pixmap.toImage()
+    best = max(contrast(background, image.pixelColor(x, y)) for x in range(24) for y in range(24))
+    assert best >= 3.0   # WCAG's contrast for the parts of a graphic that say what it is
