@@ -42,6 +42,18 @@ class FakeBridge(BridgeSignals):
         elif self.sources is not None:
             self.sourceFailed.emit(repo, path, f"{path} is not in the index of {repo}.")
 
+    def listFiles(self, repo: str) -> None:  # noqa: N802
+        """The repository's files: those of ``sources`` (with their line counts), as the real bridge lists them."""
+        self.calls.append(("listFiles", (repo,)))
+        if self.sources is not None:
+            files = [{"path": p, "language": "python" if p.endswith(".py") else "", "lines": text.count("\n") + 1}
+                     for (r, p), text in sorted(self.sources.items()) if r == repo]
+            self.filesListed.emit(repo, files)
+
+    def searchCode(self, request_id: str, repo: str, query: str, language: str, prefix: str) -> None:  # noqa: N802
+        """Recorded only: a test answers with ``codeSearchDone`` itself, in the order it wants."""
+        self.calls.append(("searchCode", (request_id, repo, query, language, prefix)))
+
     def generateWiki(self, repo: str, spec_ids: list) -> None:  # noqa: N802
         self.calls.append(("generateWiki", (repo, list(spec_ids))))
 
