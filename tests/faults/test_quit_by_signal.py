@@ -56,3 +56,22 @@ def test_a_signal_quits_the_window_and_stops_its_services(home, signum):
     assert left == []          # no redis-server, no worker
     assert code == 0, err      # the close path ran to its end, not the signal's default death
     assert "Traceback" not in err, err
+
+
+@pytest.mark.timeout(200)
+def test_sigterm_while_the_services_are_still_starting_leaves_nothing(home):
+    window = start_window(home)
+    try:
+        # Redis is up, the workers not yet registered: the bridge is in the middle of starting them
+        wait_until(lambda: window.poll() is not None
+                   or any("redis-server" in " ".join(p.info["cmdline"] or []) for p in processes_using(home)),
+                   timeout_s=120, what="the window's redis-server")
+        assert window.poll() is None, window.communicate()[1]
+        window.send_signal(signal.SIGTERM)
+        _out, err = window.communicate(timeout=90)
+    finally:
+        if window.poll() is None:
+            window.kill()
+            window.communicate()
+    assert [p.info["cmdline"] for p in processes_using(home)] == []
+    assert window.returncode == 0, err
