@@ -1,24 +1,35 @@
 """The Wiki tab: a repository's generated pages as a tree, the page rendered, its links followed.
 
-Pages are read and rendered to HTML in the bridge's thread (``loadWikiPage``);
-this widget only sets the finished HTML.  Links are never followed by the
-browser itself: a link to ``sources/<path>.md#L<a>-L<b>`` opens the source
-view at those lines, a link to another page loads that page, and only http(s)
-links go to the desktop's browser.
+Pages are read and rendered to HTML in the bridge's thread (``loadWikiPage``,
+core/wiki/html.py); this widget shows the finished document in a
+QWebEngineView, where Mermaid's own renderer draws the diagrams
+(resources/web/).  Links are never followed by the web view itself: a link to
+``sources/<path>.md#L<a>-L<b>`` opens the source view at those lines, a link to
+another page loads that page, and nothing else is opened (the page shows an
+external address as text; the view's profile loads no remote URL).
 """
 from __future__ import annotations
 
+import json
+import posixpath
+from functools import partial
+from html import escape as html_escape
 from pathlib import Path
 
-from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, Qt, QUrl, Signal
-from PySide6.QtGui import QAction, QDesktopServices
+from PySide6.QtCore import (QAbstractItemModel, QModelIndex, QPersistentModelIndex, Qt, QTemporaryDir, QTimer,
+                            QUrl, Signal)
+from PySide6.QtGui import QAction, QPalette
+from PySide6.QtWebEngineCore import QWebEnginePage
+from PySide6.QtWebEngineWidgets import QWebEngineView
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QMenu, QPushButton, QSplitter,
-                               QStackedWidget, QTextBrowser, QToolButton, QTreeView, QVBoxLayout, QWidget)
+                               QStackedWidget, QToolButton, QTreeView, QVBoxLayout, QWidget)
 
 from ..core.wiki.folder import SPEC_TYPES, page_link_target, source_link_target
+from ..core.wiki.html import web_assets
+from . import web_engine
 from .pyside_fixes import emit, no_data
 from .source_view import SourceView
-from .widgets import document_anchors, refill_repo_combo
+from .widgets import refill_repo_combo
 
 PAGE_ROLE = Qt.ItemDataRole.UserRole + 3   # the docs page path of a tree item; None for a group
 _TOP = 0                                   # internalId of top-level items; a child's is its group's row + 1
@@ -128,41 +139,111 @@ class WikiPageModel(QAbstractItemModel):
         return no_data()
 
 
-class WikiBrowser(QTextBrowser):
-    """A QTextBrowser that follows no link and loads no resource (an image link stays a broken image)."""
+class WikiPage(QWebEnginePage):
+    """A page that follows no link itself: every navigation away from the loaded page becomes ``linkClicked``."""
+
+    linkClicked = Signal(QUrl)
+
+    def __init__(self, profile, parent=None):
+        super().__init__(profile, parent)
+        self._loading: QUrl | None = None   # the document being set: the one navigation let through
+
+    def expect(self, url: QUrl) -> None:
+        self._loading = QUrl(url)
+
+    def acceptNavigationRequest(self, url: QUrl, kind, is_main_frame: bool) -> bool:  # noqa: N802 -- Qt's name
+        if self._loading is not None and url.toString().split("#")[0] == self._loading.toString().split("#")[0] \
+                and kind != QWebEnginePage.NavigationType.NavigationTypeLinkClicked:
+            return True
+        if url.scheme() == "data" and kind != QWebEnginePage.NavigationType.NavigationTypeLinkClicked:
+            return True   # setHtml's own document
+        if is_main_frame:   # later: loading another page from inside this call crashes Chromium
+            QTimer.singleShot(0, partial(emit, self.linkClicked, QUrl(url)))
+        return False
+
+    def javaScriptConsoleMessage(self, level, message: str, line: int, source: str) -> None:  # noqa: N802
+        pass   # a page's console is no message for the user; diagram failures show on the page itself
+
+    def createWindow(self, kind):  # noqa: N802 -- no pop-ups
+        return None
+
+
+class WikiBrowser(QWebEngineView):
+    """The rendered page (QtWebEngine: Mermaid draws its diagrams); links are the view's to follow.
+
+    Pages are set with ``show_html`` under a base URL in a private temporary folder, so relative links
+    resolve to ``<base>/<page>``; ``href_of`` turns a clicked URL back into the href as written,
+    relative to the page on screen.  Pages over setHtml's 2 MB limit are written there and loaded.
+    """
+
+    _INLINE_LIMIT = 1_500_000   # bytes of HTML: setHtml takes up to 2 MB once percent-encoded
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.setOpenLinks(False)
-        self.setOpenExternalLinks(False)
+        self._dir = QTemporaryDir()
+        self._docs = Path(self._dir.path()) / "docs"
+        self._docs.mkdir(parents=True, exist_ok=True)
+        self._profile, self._interceptor = web_engine.local_profile([web_assets(), self._docs])
+        self.wiki_page = WikiPage(self._profile, self)
+        self._profile.setParent(self.wiki_page)
+        self.setPage(self.wiki_page)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.NoContextMenu)
+        self._page = ""
 
-    def loadResource(self, kind: int, name: QUrl):  # noqa: N802 -- never read files a page names
-        return no_data()
+    def base_url(self, page: str) -> QUrl:
+        return QUrl.fromLocalFile(str(self._docs / page))
 
-    def anchor_names(self) -> list[str]:
-        """Every anchor name in the document, in order."""
-        names, block = [], self.document().begin()
-        while block.isValid():
-            it = block.begin()
-            while not it.atEnd():
-                names += it.fragment().charFormat().anchorNames()
-                it += 1
-            block = block.next()
-        return names
+    def show_html(self, page: str, html: str) -> None:
+        """Show ``html`` as the document of docs page ``page``."""
+        self._page = page
+        self.wiki_page.setBackgroundColor(self.palette().color(QPalette.ColorRole.Base))
+        if len(html) * 3 > self._INLINE_LIMIT:   # utf-8 and percent-encoding: up to 3 bytes a character
+            target = self._docs / f"{page}.html"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(html, encoding="utf-8")
+            url = QUrl.fromLocalFile(str(target))
+            self.wiki_page.expect(url)
+            self.load(url)
+        else:
+            url = self.base_url(page)
+            self.wiki_page.expect(url)
+            self.setHtml(html, url)
 
-    def anchors(self) -> list[tuple[str, str]]:
-        """Every (href, text) link in document order."""
-        return document_anchors(self.document())
+    def show_text(self, page: str, text: str) -> None:
+        """A plain message instead of a page (the text is escaped, never markup)."""
+        self.show_html(page, f'<!DOCTYPE html><html><body><p>{html_escape(text)}</p></body></html>')
 
-    def scroll_to_line(self, line: int) -> None:
-        """Scroll to the section holding ``line`` of the page's markdown (see render_markdown)."""
-        best = None
-        for name in self.anchor_names():
-            if name.startswith("line-") and name[5:].isdigit() and int(name[5:]) <= line:
-                if best is None or int(name[5:]) > int(best[5:]):
-                    best = name
-        if best:
-            self.scrollToAnchor(best)
+    def href_of(self, url: QUrl) -> str | None:
+        """The href (relative to the page on screen) that ``url`` was resolved from; None when not in the wiki."""
+        if not url.isLocalFile():
+            return None
+        path = Path(url.toLocalFile())
+        try:
+            rel = path.relative_to(self._docs).as_posix()
+        except ValueError:
+            return None
+        if rel.endswith(".md.html"):
+            rel = rel[:-5]
+        href = posixpath.relpath(rel, posixpath.dirname(self._page) or ".")
+        fragment = url.fragment(QUrl.ComponentFormattingOption.FullyDecoded)
+        return href + (f"#{fragment}" if fragment else "")
+
+    def scroll_to(self, where: str | int) -> None:
+        """Scroll to anchor ``where``, or to the section holding line ``where`` of the page's Markdown.
+
+        Waits for the diagrams (they change the page's height) before it scrolls.
+        """
+        if isinstance(where, int) and where > 0:
+            find = ("var best = null; document.querySelectorAll('[data-line]').forEach(function (h) {"
+                    f" if (+h.getAttribute('data-line') <= {int(where)}) best = h; }});")
+        elif isinstance(where, str) and where:
+            find = f"var best = document.getElementById({json.dumps(where)});"
+        else:
+            return
+        self.page().runJavaScript(
+            "(function () { function go() { " + find + " if (best) best.scrollIntoView(); }"
+            " if (document.documentElement.getAttribute('data-diagrams') === 'done') go();"
+            " else document.addEventListener('repowiki-diagrams-done', go); })();")
 
 
 class WikiView(QWidget):
@@ -183,6 +264,8 @@ class WikiView(QWidget):
         self._loading: tuple[str, str, str | int] | None = None   # (repo, page, fragment or line) asked for
         self._wanted: tuple[str, str, str | int] | None = None    # (repo, page, where) to open once loaded
         self._manifest_pending = False                            # loadWiki asked, wikiLoaded not yet here
+        self._shown: tuple[str, str, str | int] | None = None     # the page being set: scrolled once loaded
+        self._on_screen = ""                                      # the page the web view finished loading
 
         self.repo_combo = QComboBox(self)
         self.repo_combo.setPlaceholderText(self.tr("No repository indexed yet"))
@@ -200,6 +283,10 @@ class WikiView(QWidget):
         self.export_button = QPushButton(self.tr("Export…"), self)
         self.export_button.setToolTip(self.tr("Write the wiki's markdown (an mkdocs project) to a folder; "
                                               "progress shows in Tasks"))
+        self.export_html_action = QAction(self.tr("HTML site…"), self)
+        self.export_html_action.setToolTip(self.tr("Write the wiki as an offline web site (pages, search, "
+                                                   "diagrams) to a folder"))
+        self.export_html_action.triggered.connect(lambda: self.export_html())
         self.status = QLabel("", self)
         self.status.setTextFormat(Qt.TextFormat.PlainText)
 
@@ -215,12 +302,14 @@ class WikiView(QWidget):
         self.export_button.clicked.connect(self.export)
         self.empty_button.clicked.connect(lambda: self.generate())
         self.tree.selectionModel().currentChanged.connect(self._on_tree_current)
-        self.browser.anchorClicked.connect(self.follow_link)
+        self.browser.wiki_page.linkClicked.connect(self._on_link_clicked)
+        self.browser.loadFinished.connect(self._on_load_finished)
         bridge.reposChanged.connect(self._on_repos)
         bridge.wikiLoaded.connect(self._on_wiki_loaded)
         bridge.wikiPageLoaded.connect(self._on_page_loaded)
         bridge.wikiPageFailed.connect(self._on_page_failed)
         bridge.wikiChanged.connect(self._on_wiki_changed)
+        bridge.wikiExported.connect(self._on_exported)
         self._update_buttons()
 
     def _layout(self, owns_source: bool) -> None:
@@ -229,6 +318,9 @@ class WikiView(QWidget):
         bar.addWidget(self.repo_combo, 1)
         bar.addWidget(self.generate_button)
         bar.addWidget(self.export_button)
+        self.export_html_button = QToolButton(self)
+        self.export_html_button.setDefaultAction(self.export_html_action)
+        bar.addWidget(self.export_html_button)
         self.empty_label = QLabel(self.tr("No wiki yet — Generate wiki"), self)
         self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty_button = QPushButton(self.tr("Generate wiki"), self)
@@ -276,6 +368,7 @@ class WikiView(QWidget):
         self.generate_button.setEnabled(repo)
         self.empty_button.setEnabled(repo)
         self.export_button.setEnabled(repo)   # with no wiki yet the export job writes one first
+        self.export_html_action.setEnabled(repo and self.has_wiki())   # the site is made of the wiki on disk
         self.stack.setCurrentIndex(1 if self.has_wiki() else 0)
         if not repo:
             self.empty_label.setText(self.tr("No repository indexed yet: drop a ZIP to index it"))
@@ -299,7 +392,7 @@ class WikiView(QWidget):
     def _on_repo_selected(self, repo: str) -> None:
         self._manifest, self._page, self._loading = {}, "", None
         self.model.set_pages([])
-        self.browser.clear()
+        self.browser.show_html("", "")
         self.status.clear()
         if repo:
             self._load_wiki(repo)
@@ -355,28 +448,40 @@ class WikiView(QWidget):
     def _on_page_loaded(self, repo: str, page: str, html: str) -> None:
         if self._loading is None or self._loading[:2] != (repo, page):
             return
-        where = self._loading[2]
+        self._on_screen = ""
+        self._shown = self._loading
         self._loading = None
-        self.browser.setHtml(html)
+        self.browser.show_html(page, self._themed(html))
         self._page = page
         self._select(page)
+
+    def _themed(self, html: str) -> str:
+        """The page in the window palette's colours (the renderer leaves the choice to the browser)."""
+        dark = self.palette().color(QPalette.ColorRole.Base).lightness() < 128
+        return html.replace('<html class="auto">', f'<html class="{"dark" if dark else "light"}">', 1)
+
+    def _on_load_finished(self, ok: bool) -> None:
+        if self._shown is None or not ok:   # not ok: a refused navigation, ended before our page loads
+            return
+        shown, self._shown = self._shown, None
+        repo, page, where = shown
+        self._on_screen = page
         self._scroll(where)
         emit(self.pageShown, repo, page)
+
+    def page_on_screen(self) -> str:
+        """The docs page the web view has finished loading ("" before the first)."""
+        return self._on_screen
 
     def _on_page_failed(self, repo: str, page: str, why: str) -> None:
         if self._loading is None or self._loading[:2] != (repo, page):
             return
         self._loading = None
         self._page = page
-        self.browser.setPlainText(why)   # the reason is text, never markup
+        self.browser.show_text(page, why)   # the reason is text, never markup
 
     def _scroll(self, where: str | int) -> None:
-        if isinstance(where, int) and where > 0:
-            self.browser.scroll_to_line(where)
-        elif isinstance(where, str) and where:
-            self.browser.scrollToAnchor(where)
-        else:
-            self.browser.verticalScrollBar().setValue(0)
+        self.browser.scroll_to(where)
 
     def _select(self, page: str) -> None:
         index = self.model.index_of(page)
@@ -391,8 +496,15 @@ class WikiView(QWidget):
         if page and page != self._page:
             self._request(page, "")
 
+    def _on_link_clicked(self, url: QUrl) -> None:
+        href = self.browser.href_of(url)
+        if href is None:   # not a page of this wiki: never opened
+            self.status.setText(self.tr("Not opened: %1 is outside the wiki").replace("%1", url.toString()))
+            return
+        self.follow_link(href)
+
     def follow_link(self, url: QUrl | str) -> None:
-        """A source link opens the source view, a page link that page, an http(s) link the web browser."""
+        """A source link opens the source view, a page link that page; any other link is not opened."""
         href = url.toString() if isinstance(url, QUrl) else url
         repo = self.current_repo()
         source = source_link_target(self._page, href)
@@ -405,10 +517,6 @@ class WikiView(QWidget):
         target = page_link_target(self._page, href)
         if target is not None:
             self.open_page(repo, *target)
-            return
-        link = QUrl(href)
-        if link.scheme() in ("http", "https"):
-            QDesktopServices.openUrl(link)
 
     # --- actions -------------------------------------------------------------------------
     def generate(self, spec_ids: list[str] | None = None) -> None:
@@ -430,3 +538,19 @@ class WikiView(QWidget):
             self._bridge.call("exportWiki", repo, folder)
             self.status.setText(self.tr("Exporting the wiki of %1 to %2: progress shows in Tasks")
                                 .replace("%1", repo).replace("%2", folder))
+
+    def _on_exported(self, repo: str, folder: str) -> None:
+        self.status.setText(self.tr("The HTML site of %1 is in %2 (open index.html)").replace("%1", repo)
+                            .replace("%2", folder))
+
+    def export_html(self) -> None:
+        """Ask for a folder and write the selected repository's wiki there as an offline HTML site."""
+        repo = self.current_repo()
+        if not repo or not self.has_wiki():
+            return
+        folder = QFileDialog.getExistingDirectory(self, self.tr("Write the HTML site of %1 to").replace("%1", repo),
+                                                  str(self._home))
+        if folder:
+            self._bridge.call("exportWikiHtml", repo, folder)
+            self.status.setText(self.tr("Writing the HTML site of %1 to %2…").replace("%1", repo)
+                                .replace("%2", folder))

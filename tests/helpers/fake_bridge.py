@@ -60,6 +60,9 @@ class FakeBridge(BridgeSignals):
     def exportWiki(self, repo: str, out_dir: str) -> None:  # noqa: N802
         self.calls.append(("exportWiki", (repo, out_dir)))
 
+    def exportWikiHtml(self, repo: str, out_dir: str) -> None:  # noqa: N802
+        self.calls.append(("exportWikiHtml", (repo, out_dir)))
+
     def loadWiki(self, repo: str) -> None:  # noqa: N802
         from repowiki_gui.core.wiki.folder import load_manifest
 
@@ -71,7 +74,7 @@ class FakeBridge(BridgeSignals):
     def loadWikiPage(self, repo: str, page: str) -> None:  # noqa: N802
         from pathlib import Path
 
-        from repowiki_gui.ui.markdown_html import render_markdown
+        from repowiki_gui.core.wiki.html import app_document
 
         self.calls.append(("loadWikiPage", (repo, page)))
         if self.wikis is None:
@@ -81,4 +84,4 @@ class FakeBridge(BridgeSignals):
         except (KeyError, OSError):
             self.wikiPageFailed.emit(repo, page, f"{page} is not in the wiki of {repo}.")
             return
-        self.wikiPageLoaded.emit(repo, page, render_markdown(text))
+        self.wikiPageLoaded.emit(repo, page, app_document(text))

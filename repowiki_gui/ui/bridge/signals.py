@@ -28,6 +28,7 @@ class BridgeSignals(QObject):
     wikiPageLoaded = Signal(str, str, str)     # (repo, docs page, HTML rendered in the bridge thread)
     wikiPageFailed = Signal(str, str, str)     # (repo, docs page, why)
     wikiChanged = Signal(str)                  # a wiki job of that repository ended: reload its wiki
+    wikiExported = Signal(str, str)            # (repo, folder): its HTML site is written there
     filesListed = Signal(str, list)            # (repo, [{"path", "language", "lines"}]): every indexed file
     codeSearchDone = Signal(str, list)         # (request id, [{"path", "start_line", "end_line", "symbol",
                                                #   "language", "score", "lines": [[n, text], ...]}])

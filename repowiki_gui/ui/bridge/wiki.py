@@ -46,7 +46,7 @@ class WikiRequests:
     def loadWikiPage(self, repo: str, page: str) -> None:
         """Read and render one docs page here, so a big page never stalls the window."""
         from ...core.wiki.folder import DOCS
-        from ..markdown_html import render_markdown
+        from ...core.wiki.html import app_document
 
         clean = posixpath.normpath(page)
         docs = wiki_dir(self.home, repo) / DOCS
@@ -58,4 +58,20 @@ class WikiRequests:
         except OSError:
             emit(self.wikiPageFailed, repo, page, f"{page} is not in the wiki of {repo}; generate the wiki again.")
             return
-        emit(self.wikiPageLoaded, repo, page, render_markdown(text))
+        emit(self.wikiPageLoaded, repo, page, app_document(text))
+
+    @Slot(str, str)
+    def exportWikiHtml(self, repo: str, out_dir: str) -> None:
+        """Write the wiki on disk as an offline HTML site to ``out_dir`` (here, in the bridge thread)."""
+        from ...core.errors import UserError
+        from ...core.wiki.site import export_html_site
+
+        try:
+            out = export_html_site(wiki_dir(self.home, repo), Path(out_dir), repo)
+        except UserError as exc:
+            emit(self.errorOccurred, str(exc))
+            return
+        except OSError as exc:
+            emit(self.errorOccurred, f"The HTML site of {repo} could not be written to {out_dir}: {exc.strerror or exc}.")
+            return
+        emit(self.wikiExported, repo, str(out))
