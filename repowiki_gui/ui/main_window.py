@@ -158,6 +158,7 @@ class MainWindow(QMainWindow):
     def _build_keys_and_help(self) -> None:
         """Keys for the main actions, a Go menu, and Help ▸ Keyboard shortcuts listing every key (shortcuts.py)."""
         self.generate_wiki_action.setShortcut(QKeySequence("Ctrl+Shift+G"))
+        with_keys(self.generate_wiki_action, self.generate_wiki_action.toolTip())
         with_keys(self.open_action, "Open ZIP archives of repositories to index")
         self.ask_action = QAction("&Ask a question", self)
         self.ask_action.setShortcut(QKeySequence("Ctrl+L"))

@@ -230,10 +230,12 @@ def test_no_stylesheet_hard_codes_a_colour_or_a_font(qtbot, window, home):
 
 # --- fonts ---------------------------------------------------------------------------------------
 
-def _fonts(qtbot, fake_bridge, qsettings) -> dict[str, QFont]:
-    window = MainWindow(fake_bridge, qsettings)
+def _fonts(qtbot, fake_bridge, qsettings, home) -> dict[str, QFont]:
+    window = MainWindow(fake_bridge, qsettings, home=home)
     qtbot.addWidget(window)
     window.show()
+    window.open_settings()     # the dialogs too
+    window.show_shortcuts()
     found = {}
     for n, w in enumerate(window.findChildren(QWidget)):
         found[f"{n}:{type(w).__name__}:{w.objectName()}"] = QFont(w.font())
@@ -241,7 +243,7 @@ def _fonts(qtbot, fake_bridge, qsettings) -> dict[str, QFont]:
     return found
 
 
-def test_fonts_follow_the_system_font_and_code_uses_the_system_fixed_font(qtbot, fake_bridge, qsettings):
+def test_fonts_follow_the_system_font_and_code_uses_the_system_fixed_font(qtbot, fake_bridge, qsettings, home):
     app = QApplication.instance()
     system = app.font()
     fixed = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont).family()
@@ -255,7 +257,7 @@ def test_fonts_follow_the_system_font_and_code_uses_the_system_fixed_font(qtbot,
             chosen = QFont(other)
             chosen.setPointSizeF(size)
             app.setFont(chosen)
-            fonts = _fonts(qtbot, fake_bridge, qsettings)
+            fonts = _fonts(qtbot, fake_bridge, qsettings, home)
             for name, font in fonts.items():
                 assert font.family() in (other, fixed), (name, font.family())
             sizes[size] = fonts
