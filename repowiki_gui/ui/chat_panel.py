@@ -151,7 +151,6 @@ class ChatPanel(QWidget):
     def _update_buttons(self) -> None:
         busy = self.is_streaming()
         self.stack.setCurrentWidget(self.transcript if self.repo_combo.count() else self.empty_state)
-        self.question.setEnabled(bool(self.repo_combo.count()))
         self.ask_button.setEnabled(not busy and bool(self.current_repo()))
         self.stop_button.setEnabled(busy and not self._stop_requested)
         self.copy_button.setEnabled(self._last_answer is not None)

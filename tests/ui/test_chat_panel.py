@@ -297,11 +297,11 @@ def test_an_empty_window_says_how_to_begin_and_its_button_asks_for_a_zip(qtbot):
     qtbot.addWidget(panel)
     panel.show()
     assert panel.stack.currentWidget() is panel.empty_state and panel.empty_state.isVisible()
-    assert "Drop a ZIP" in panel.empty_state.title.text() and not panel.question.isEnabled()
+    assert "Drop a ZIP" in panel.empty_state.title.text() and not panel.ask_button.isEnabled()
     with qtbot.waitSignal(panel.openZipRequested):
         qtbot.mouseClick(panel.empty_state.button, Qt.MouseButton.LeftButton)
     bridge.reposChanged.emit([{"name": "shop", "files": 2, "chunks": 4}])
-    assert panel.stack.currentWidget() is panel.transcript and panel.question.isEnabled()
+    assert panel.stack.currentWidget() is panel.transcript and panel.ask_button.isEnabled()
     assert "Ask a question" in panel.transcript.placeholderText()
     bridge.reposChanged.emit([])                      # the last repository removed: the hint comes back
     assert panel.stack.currentWidget() is panel.empty_state
