@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from urllib.parse import unquote
 
-from PySide6.QtCore import QTimer, QUrl, Signal
+from PySide6.QtCore import QEvent, QTimer, QUrl, Signal
 from PySide6.QtGui import QFont, QPalette, QTextBlockFormat, QTextCharFormat, QTextCursor, QTextFormat
 from PySide6.QtWidgets import QTextBrowser
 
@@ -89,6 +89,7 @@ class Transcript(QTextBrowser):
         self._streamed = ""
         self._pending = ""
         self._texts: dict[tuple[str, str], str] = {}     # (repo, path) -> file text, for unfolded sources
+        self._unreadable: dict[tuple[str, str], str] = {}  # (repo, path) -> why it could not be read
         self._waiting: set[tuple[int, int]] = set()      # (turn, n) unfolded, its text not here yet
         self._parser = answer_parser()
         self._flush = QTimer(self, singleShot=True, interval=STREAM_FLUSH_MS, timeout=self._flush_stream)
@@ -148,18 +149,23 @@ class Transcript(QTextBrowser):
 
     def begin_turn(self, repo: str, question: str) -> None:
         """Show the question and open the answer area that tokens stream into."""
-        if not self.document().isEmpty():
-            self._break(2)
-        self._put(self.tr("You"), self._fmt("speaker"))
-        self._break()
-        self._put(question, self._fmt())
-        self._break(2)
-        self._put(self.tr("RepoWiki"), self._fmt("speaker"))
-        self._break()
-        self._turns.append({"repo": repo, "references": [], "links": []})
+        self._turns.append({"repo": repo, "question": question, "references": [], "links": [], "answer": None,
+                            "stopped": False, "error": "", "partial": "", "sources_shown": False,
+                            "unfolded": set()})
+        self._write_head(len(self._turns) - 1)
         self._answer_start = self._end().position()
         self._streamed = ""
         self._scroll_to_end()
+
+    def _write_head(self, turn: int) -> None:
+        if turn:
+            self._break(2)
+        self._put(self.tr("You"), self._fmt("speaker"))
+        self._break()
+        self._put(self._turns[turn]["question"], self._fmt())
+        self._break(2)
+        self._put(self.tr("RepoWiki"), self._fmt("speaker"))
+        self._break()
 
     def show_sources(self, references: list[dict]) -> None:
         """Show the open answer's numbered sources now, above where its text will stream.
@@ -183,7 +189,8 @@ class Transcript(QTextBrowser):
         for n, ref in enumerate(references, 1):
             self._break()
             if ref.get("kind") != "wiki":   # a wiki section unfolds in the Wiki tab, not here
-                self._put(COLLAPSED, self._link(f"ref:{turn}:{n}:lines"))
+                glyph = EXPANDED if n in self._turns[turn]["unfolded"] else COLLAPSED
+                self._put(glyph, self._link(f"ref:{turn}:{n}:lines"))
                 self._put(" ", self._fmt())
             self._put(f"[{n}] {reference_label(ref)}", self._link(f"ref:{turn}:{n}"))
 
@@ -232,19 +239,24 @@ class Transcript(QTextBrowser):
         self._pending = ""
         if self._answer_start is None:   # a loaded conversation's turn, or after an error
             self._answer_start = self._end().position()
-        turn = len(self._turns) - 1
-        shown = self._turns[turn].get("sources_shown") and self._turns[turn]["references"] == list(references)
-        self._turns[turn]["references"] = list(references)
-        self._render(answer, turn)
-        if stopped:
-            self._break()
-            self._put(self.tr("(stopped)"), self._fmt("note"))
-        if references and not shown:  # shown above the answer already, unless they changed
-            self._break(2)
-            self._put_sources(references, turn)
-        self._answer_start = None
+        entry = self._turns[-1]
+        # shown above the answer already, unless they changed: then they follow it
+        entry["sources_shown"] = entry["sources_shown"] and entry["references"] == list(references)
+        entry.update(references=list(references), answer=answer, stopped=stopped)
+        self._write_answer(len(self._turns) - 1)
         self._streamed = ""
         self._scroll_to_end()
+
+    def _write_answer(self, turn: int) -> None:
+        entry = self._turns[turn]
+        self._render(entry["answer"], turn)
+        if entry["stopped"]:
+            self._break()
+            self._put(self.tr("(stopped)"), self._fmt("note"))
+        if entry["references"] and not entry["sources_shown"]:
+            self._break(2)
+            self._put_sources(entry["references"], turn)
+        self._answer_start = None
 
     def show_error(self, message: str) -> None:
         """End the open answer with an error sentence."""
@@ -253,9 +265,43 @@ class Transcript(QTextBrowser):
             self._streamed += self._pending
             self._render(self._streamed, len(self._turns) - 1)
         self._pending = ""
+        if self._turns:
+            self._turns[-1].update(error=message, partial=self._streamed)
         self._break()
         self._put(message, self._fmt("error"))
         self._answer_start = None
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange and self._turns:
+            self._rebuild()   # the formats were built from the old palette
+
+    def _rebuild(self) -> None:
+        """Write every turn again (with the current palette), the open answer and unfolded sources too."""
+        open_turn = len(self._turns) - 1 if self._answer_start is not None else -1
+        self._streamed += self._pending
+        self._pending = ""
+        self.document().clear()
+        for turn, entry in enumerate(self._turns):
+            self._write_head(turn)
+            if entry["sources_shown"]:
+                self._put_sources(entry["references"], turn)
+                self._break(2)
+            self._answer_start = self._end().position()
+            if entry["answer"] is not None:
+                self._write_answer(turn)
+            else:
+                self._render(self._streamed if turn == open_turn else entry["partial"], turn)
+                if entry["error"]:
+                    self._break()
+                    self._put(entry["error"], self._fmt("error"))
+            if turn != open_turn:
+                self._answer_start = None
+            for n in sorted(entry["unfolded"]):
+                key = (entry["repo"], entry["references"][n - 1]["path"])
+                text = self._texts.get(key)
+                note = self._unreadable.get(key) or self.tr("Loading the lines…")
+                self._replace_lines(turn, n, text if text is not None else note, note=text is None)
 
     # --- a source's lines, unfolded under it -----------------------------------------
     def _toggle_block(self, turn: int, n: int):
@@ -288,9 +334,11 @@ class Transcript(QTextBrowser):
         cursor.setPosition(frag.position() + frag.length(), QTextCursor.MoveMode.KeepAnchor)
         cursor.insertText(EXPANDED if unfold else COLLAPSED, frag.charFormat())
         if not unfold:
+            self._turns[turn]["unfolded"].discard(n)
             self._waiting.discard((turn, n))
             self._replace_lines(turn, n, None)
             return
+        self._turns[turn]["unfolded"].add(n)
         ref, repo = self._turns[turn]["references"][n - 1], self._turns[turn]["repo"]
         text = self._texts.get((repo, ref["path"]))
         self._replace_lines(turn, n, text if text is not None else self.tr("Loading the lines…"),
@@ -306,6 +354,7 @@ class Transcript(QTextBrowser):
 
     def source_text_failed(self, repo: str, path: str, why: str) -> None:
         """A file could not be read: its unfolded sources say why."""
+        self._unreadable[(repo, path)] = why
         self._fill_waiting(repo, path, why, note=True)
 
     def _fill_waiting(self, repo: str, path: str, text: str, note: bool) -> None:

@@ -189,3 +189,27 @@ def test_a_dark_palette_gets_dark_code_blocks_and_light_text(qtbot):
     assert prose.foreground().color() == QColor("#e6e6e6")
     link, _ = fragment(view, "the verifier")
     assert link.foreground().color() == QColor("#6cb6ff")
+
+
+def test_turning_the_palette_dark_rewrites_the_transcript_in_its_colours(qtbot, transcript):
+    answer(transcript)
+    transcript.toggle_lines(0, 1)
+    transcript.source_text_loaded("shop", "src/pay.py", "import hmac\n\n\ndef verify(payload, sig):\n    return 1\n")
+    transcript.begin_turn("shop", "and then?")               # an answer still streaming
+    transcript.show_sources(REFS)
+    transcript.append_stream("Then **it** returns [1]")
+    qtbot.waitUntil(lambda: "Then it returns [1]" in transcript.toPlainText())
+    before = transcript.toPlainText()
+    anchors = transcript.anchors()
+
+    transcript.setPalette(dark_palette())
+    assert transcript.toPlainText() == before and transcript.anchors() == anchors
+    assert "4  def verify(payload, sig):" in transcript.toPlainText() and transcript.is_unfolded(0, 1)
+    code = [b for _t, _f, b in fragments(transcript) if b.blockFormat().nonBreakableLines()]
+    assert code and all(b.blockFormat().background().color().lightness() < 100 for b in code)
+    assert fragment(transcript, "The signature is ")[0].foreground().color() == QColor("#e6e6e6")
+    transcript.append_stream(" at once.")                     # the open answer goes on where it was
+    qtbot.waitUntil(lambda: "Then it returns [1] at once." in transcript.toPlainText())
+    transcript.finish_answer("Then **it** returns [1] at once.", REFS)
+    assert transcript.toPlainText().count("Then it returns [1] at once.") == 1
+    assert transcript.toPlainText().count("Sources") == 2
