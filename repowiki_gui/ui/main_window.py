@@ -100,6 +100,7 @@ class MainWindow(QMainWindow):
         self.activity = ActivityButton(self)   # "2 jobs running": folds the tasks panel in and out
         self.statusBar().addPermanentWidget(self.activity)
         self._build_menu()
+        self._build_export_menu()
         self._connect_bridge()
         self._connect_reading()
         self.restore_layout()
@@ -131,6 +132,17 @@ class MainWindow(QMainWindow):
         toolbar = self.addToolBar("Main")
         toolbar.setObjectName("main_toolbar")
         toolbar.addAction(self.open_action)
+
+    def _build_export_menu(self) -> None:
+        """Export ▸ the Wiki tab's repository as an mkdocs project (a job) or an offline HTML site."""
+        menu = self.menuBar().addMenu("&Export")
+        self.export_markdown_action = QAction("&Markdown (mkdocs project)…", self)
+        self.export_markdown_action.setToolTip("Write the wiki's markdown and mkdocs.yml to a folder")
+        self.export_markdown_action.triggered.connect(self.wiki.export)
+        self.export_html_action = self.wiki.export_html_action   # enabled while the tab shows a wiki
+        self.export_html_action.setText("&HTML site…")
+        menu.addAction(self.export_markdown_action)
+        menu.addAction(self.export_html_action)
 
     def _connect_bridge(self) -> None:
         b = self.bridge

@@ -306,6 +306,28 @@ def test_generate_wiki_from_the_repository_list(qtbot, bridge, qsettings, placeh
     assert bridge.called("generateWiki") == [("bare", list(SPEC_TYPES))]
 
 
+def test_export_menu_writes_the_html_site_of_the_wiki_tab(qtbot, bridge, qsettings, placeholder_chat, tmp_path,
+                                                          monkeypatch):
+    from repowiki_gui.ui.main_window import MainWindow
+
+    window = MainWindow(bridge, qsettings, chat_factory=placeholder_chat, home=tmp_path)
+    qtbot.addWidget(window)
+    window.show()
+    export = next(a for a in window.menuBar().actions() if a.text() == "&Export").menu()
+    assert [a.text() for a in export.actions()] == ["&Markdown (mkdocs project)…", "&HTML site…"]
+    bridge.reposChanged.emit([{"name": "bare", "files": 1, "chunks": 1}, {"name": "demo", "files": 3, "chunks": 9}])
+    assert window.wiki.current_repo() == "bare" and not window.export_html_action.isEnabled()   # no wiki to export
+    window.wiki.set_repo("demo")
+    assert window.export_html_action.isEnabled()
+    answers = ["", str(tmp_path / "site")]
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: answers.pop(0))
+    window.export_html_action.trigger()   # cancelled
+    window.export_html_action.trigger()
+    assert bridge.called("exportWikiHtml") == [("demo", str(tmp_path / "site"))]
+    bridge.wikiExported.emit("demo", str(tmp_path / "site"))
+    assert window.wiki.status.text() == f"The HTML site of demo is in {tmp_path / 'site'} (open index.html)"
+
+
 # --- the bridge's wiki slots (called in this thread: no services needed) ------------------------
 class FakeService:
     """What ServiceBridge needs of JobService for the wiki: enqueue and the job list (each job names its repo)."""
@@ -350,6 +372,21 @@ def test_bridge_loads_manifests_and_renders_pages(bare_bridge):
         bare_bridge.loadWikiPage("demo", bad)
     assert [f[1] for f in failed] == ["../wiki.json", "../../../etc/passwd.md", "/etc/passwd.md", "gone.md"]
     assert len(pages) == 1
+
+
+def test_bridge_writes_the_html_site_or_says_why_not(bare_bridge, tmp_path):
+    exported, errors = record(bare_bridge.wikiExported), record(bare_bridge.errorOccurred)
+    bare_bridge.exportWikiHtml("demo", str(tmp_path / "site"))
+    assert exported == [("demo", str((tmp_path / "site").resolve()))]
+    assert (tmp_path / "site" / "overview.html").is_file() and (tmp_path / "site" / "assets" / "mermaid.min.js").is_file()
+    bare_bridge.exportWikiHtml("nowiki", str(tmp_path / "other"))
+    (tmp_path / "busy").mkdir()
+    (tmp_path / "busy" / "notes.txt").write_text("mine")
+    bare_bridge.exportWikiHtml("demo", str(tmp_path / "busy"))
+    assert [e[0].split(";")[0] for e in errors] == [
+        "nowiki has no wiki yet", f"The folder {(tmp_path / 'busy').resolve()} is not empty and is not an earlier "
+        "HTML export of demo"]
+    assert len(exported) == 1
 
 
 def test_bridge_generate_and_export_enqueue_the_wiki_job(bare_bridge, tmp_path):
