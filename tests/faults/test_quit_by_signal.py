@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 
+import psutil
 import pytest
 
 from helpers.processes import processes_using, run_cli
@@ -33,6 +34,7 @@ def start_window(home) -> subprocess.Popen:
 
 
 def quit_by_signal(home, signum: int) -> tuple[int, str, list]:
+    """The window's exit code, its stderr, and what is left: processes of its data dir or its children."""
     window = start_window(home)
     try:
         wait_until(lambda: window.poll() is not None or services_up(home), timeout_s=120, interval_s=0.5,
@@ -40,13 +42,16 @@ def quit_by_signal(home, signum: int) -> tuple[int, str, list]:
         assert window.poll() is None, window.communicate()[1]
         pids = {p.pid for p in processes_using(home)} - {window.pid}
         assert pids, "the window started no process of its data dir"
+        children = psutil.Process(window.pid).children(recursive=True)   # the web view's helpers too
         window.send_signal(signum)
         _out, err = window.communicate(timeout=60)
     finally:
         if window.poll() is None:
             window.kill()
             window.communicate()
-    return window.returncode, err, [p.info["cmdline"] for p in processes_using(home)]
+    left = [p.info["cmdline"] for p in processes_using(home)]
+    left += [c.cmdline() for c in children if c.is_running() and c.status() != psutil.STATUS_ZOMBIE]
+    return window.returncode, err, left
 
 
 @pytest.mark.timeout(200)
