@@ -182,7 +182,7 @@ class MainWindow(QMainWindow):
         for i in range(min(self.tabs.count(), 9)):
             tab = QAction(f"{self.tabs.tabText(i)} tab", self)
             tab.setShortcut(QKeySequence(f"Ctrl+{i + 1}"))
-            tab.triggered.connect(partial(self.tabs.setCurrentIndex, i))
+            tab.triggered.connect(partial(self.tabs.setCurrentWidget, self.tabs.widget(i)))
             go.addAction(tab)
         for text, key, step in (("&Next tab", "Ctrl+PgDown", 1), ("&Previous tab", "Ctrl+PgUp", -1)):
             action = QAction(text, self)
