@@ -67,6 +67,8 @@ def _add_repository_commands(sub) -> None:
     p.add_argument("--spec", action="append", default=None, metavar="TYPE",
                    help="overview (default), architecture, modules, api, getting-started, or all; repeatable")
     p.add_argument("--out", default=None, metavar="DIR", help="export the markdown (and mkdocs.yml) to DIR")
+    p.add_argument("--export-html", default=None, metavar="DIR",
+                   help="also write the wiki to DIR as an offline HTML site (pages, search, diagrams)")
     p.add_argument("--json", action="store_true")
     p = _command(sub, "repos", cmd_repos, "indexed repositories with file and chunk counts")
     p.add_argument("--json", action="store_true")

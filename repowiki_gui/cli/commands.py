@@ -101,11 +101,19 @@ def cmd_wiki(args) -> int:
     if repo.lower().endswith(".zip") and Path(repo).expanduser().is_file():
         repo = str(Path(repo).expanduser().resolve())
     out = str(Path(args.out).expanduser().resolve()) if args.out else None
+    site = Path(args.export_html).expanduser().resolve() if args.export_html else None
+    if site is not None:   # a folder it may not write fails now, not after the model has written the wiki
+        from ..core.index.repositories import default_repo_name
+        from ..core.wiki.site import check_target
+        check_target(site, default_repo_name(Path(repo)) if repo.lower().endswith(".zip") else repo)
     final = _run_job(args, f"writing the wiki of {Path(repo).name} ({', '.join(specs)})",
                      GENERATE_WIKI, repo, specs, out)
     if isinstance(final, int):
         return final
     r = final["result"]
+    if site is not None:
+        from ..core.wiki.site import export_html_site
+        r["html_exported_to"] = str(export_html_site(Path(r["folder"]), site, r["repo"]))
     if args.json:
         print_json(r)
         return 0
@@ -116,6 +124,8 @@ def cmd_wiki(args) -> int:
     print(f"  names checked: {g['paths_ok']}/{g['paths']} paths, {g['identifiers_ok']}/{g['identifiers']} "
           f"identifiers found in the index")
     print(f"  folder: {r['folder']}" + (f"\n  exported to: {r['exported_to']}" if r["exported_to"] else ""))
+    if site is not None:
+        print(f"  HTML site: {r['html_exported_to']}/index.html")
     return 0
 
 

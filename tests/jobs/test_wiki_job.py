@@ -56,12 +56,18 @@ def test_wiki_of_a_real_repository_exports_a_site_that_builds_strict(home, tmp_p
     kinds = {r["kind"] for r in json.loads(search.stdout)["references"]}
     assert "wiki" in kinds and "code" in kinds
 
-    # a second run re-indexes (nothing changed) and reuses every page and every paragraph
-    again = run_cli("wiki", "pathspec", "--json", home=home, timeout=600)
+    # a second run re-indexes (nothing changed) and reuses every page and every paragraph; its HTML site
+    # holds the same pages, diagrams drawn by the mermaid.min.js beside them
+    html_site = tmp_path / "html"
+    again = run_cli("wiki", "pathspec", "--json", "--export-html", str(html_site), home=home, timeout=600)
     assert again.returncode == 0, again.stderr
     second = json.loads(again.stdout[again.stdout.index("{"):])
     assert second["prose_generated"] == 0 and second["pages_written"] == 0
     assert second["prose_reused"] == report["prose_generated"] and second["specs"] == report["specs"]
+    assert second["html_exported_to"] == str(html_site)
+    assert len(list(html_site.rglob("*.html"))) == len(list(docs.rglob("*.md"))) + 1   # and search.html
+    assert '<div class="diagram" data-kind="' in (html_site / "architecture.html").read_text()
+    assert (html_site / "assets" / "mermaid.min.js").is_file()
 
 
 def test_wiki_of_an_unknown_repository_is_a_clear_error(home):
@@ -69,6 +75,12 @@ def test_wiki_of_an_unknown_repository_is_a_clear_error(home):
     assert run.returncode == 1 and "no indexed repository named 'nothing-here'" in run.stderr
     bad = run_cli("wiki", "x", "--spec", "novel", home=home, timeout=60)
     assert bad.returncode != 0 and "no wiki spec type 'novel'" in bad.stderr
+    busy = home.parent / "busy"
+    busy.mkdir()
+    (busy / "notes.txt").write_text("mine")
+    taken = run_cli("wiki", "x", "--export-html", str(busy), home=home, timeout=60)   # refused before any job
+    assert taken.returncode == 1 and "is not empty and is not an earlier HTML export of x" in taken.stderr
+    assert (busy / "notes.txt").read_text() == "mine"
 
 
 @pytest.mark.timeout(900)

@@ -84,7 +84,8 @@ def _plain_text(markdown_text: str) -> str:
     return " ".join(markdown_text.split())[:_SEARCH_TEXT_CHARS]
 
 
-def _check_target(out: Path, repo: str) -> None:
+def check_target(out: Path, repo: str) -> None:
+    """UserError unless ``out`` is a new folder, an empty one, or an earlier HTML export of ``repo``."""
     if out.exists() and not out.is_dir():
         raise UserError(f"The export target {out} is a file, not a folder.")
     if out.is_dir() and any(out.iterdir()):
@@ -105,7 +106,7 @@ def export_html_site(folder: Path, out_dir: Path, repo: str) -> Path:
     if not manifest or not docs.is_dir():
         raise UserError(f"{repo} has no wiki yet; generate it first.")
     out = Path(out_dir).expanduser().resolve()
-    _check_target(out, repo)
+    check_target(out, repo)
     if out.is_dir():   # an earlier export of this repository: replace it whole
         for child in out.iterdir():
             shutil.rmtree(child) if child.is_dir() and not child.is_symlink() else child.unlink()
