@@ -22,6 +22,7 @@ from pygments.util import ClassNotFound
 from PySide6.QtGui import (QColor, QFont, QFontDatabase, QPalette, QTextBlockFormat, QTextCharFormat, QTextCursor,
                            QTextFormat, QTextLength, QTextListFormat, QTextTableFormat)
 
+from ..core.markup import closes_fence, fence_opening
 from .markdown_html import split_fences
 
 LIGHT_STYLE, DARK_STYLE = "default", "github-dark"
@@ -32,6 +33,7 @@ CITATION = re.compile(r"(?<![\w)\]'\"])\[(\d+(?:\s*,\s*\d+)*)\]|(?<=\])\[(\d+(?:
 _BLOCKS = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "pre", "blockquote", "hr", "table", "thead",
            "tbody", "tr", "th", "td", "br"}
 _LIST_ITEM = re.compile(r"^( +)(?:[-*+]|\d+[.)])[ \t]")
+_TOP_LIST_ITEM = re.compile(r"^(?:[-*+]|\d+[.)])(?:[ \t]|$)")
 _BULLETS = (QTextListFormat.Style.ListDisc, QTextListFormat.Style.ListCircle, QTextListFormat.Style.ListSquare)
 
 
@@ -51,6 +53,38 @@ def widen_nesting(text: str) -> str:
     if not any(m and len(m.group(1)) % 4 == 2 for m in map(_LIST_ITEM.match, lines)):
         return text
     return "\n".join(re.sub(r"^ +", lambda m: m.group(0) * 2, line) for line in lines)
+
+
+def settled_length(text: str) -> int:
+    """Where the last top-level block of a streaming answer begins: what comes before it is finished.
+
+    A block begins on a complete line after a blank line (or a closing fence) that is neither
+    indented nor a list item, so nothing written later can change how the text before it renders.
+    """
+    best, offset, fence, open_after = 0, 0, None, False
+    lines = text.split("\n")
+    for line in lines[:-1]:   # the last line may still be growing
+        if fence is not None:
+            if closes_fence(fence, line):
+                fence, open_after = None, True
+        else:
+            if line.strip() and open_after and not line[0].isspace() and not _TOP_LIST_ITEM.match(line):
+                best = offset
+            fence = fence_opening(line)
+            open_after = not line.strip()
+        offset += len(line) + 1
+    return best
+
+
+def fence_left_open(text: str) -> bool:
+    """Whether ``text`` ends inside a fenced block."""
+    fence = None
+    for line in text.split("\n"):
+        if fence is None:
+            fence = fence_opening(line)
+        elif closes_fence(fence, line):
+            fence = None
+    return fence is not None
 
 
 def is_dark(palette: QPalette) -> bool:
@@ -81,27 +115,30 @@ class CodeWriter:
         self.palette = palette
         self.style = get_style_by_name(DARK_STYLE if is_dark(palette) else LIGHT_STYLE)
         self.font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        self.background = code_background(palette)
         self._formats: dict = {}
 
     def char_format(self, token=None) -> QTextCharFormat:
+        """The plain code format (a fresh copy), or the cached one of a pygments token."""
+        if token is not None and token in self._formats:
+            return self._formats[token]
         fmt = QTextCharFormat()
         fmt.setFontFamilies([self.font.family()])
         fmt.setFontFixedPitch(True)
         fmt.setForeground(self.palette.color(QPalette.ColorRole.Text))
         if token is None:
             return fmt
-        if token not in self._formats:
-            style = self.style.style_for_token(token)
-            if style["color"]:
-                fmt.setForeground(QColor("#" + style["color"]))
-            fmt.setFontWeight(QFont.Weight.Bold if style["bold"] else QFont.Weight.Normal)
-            fmt.setFontItalic(bool(style["italic"]))
-            self._formats[token] = fmt
-        return self._formats[token]
+        style = self.style.style_for_token(token)
+        if style["color"]:
+            fmt.setForeground(QColor("#" + style["color"]))
+        fmt.setFontWeight(QFont.Weight.Bold if style["bold"] else QFont.Weight.Normal)
+        fmt.setFontItalic(bool(style["italic"]))
+        self._formats[token] = fmt
+        return fmt
 
     def block_format(self, first: bool, last: bool, marker: str = "") -> QTextBlockFormat:
         fmt = QTextBlockFormat()
-        fmt.setBackground(code_background(self.palette))
+        fmt.setBackground(self.background)
         fmt.setNonBreakableLines(True)
         fmt.setLeftMargin(6)
         fmt.setTopMargin(6 if first else 0)
@@ -171,11 +208,19 @@ class AnswerWriter(HTMLParser):
         self.table: list[list[tuple[str, bool]]] | None = None
 
     # --- entry -------------------------------------------------------------------------
-    def write(self, text: str) -> None:
-        """The whole answer: prose through Markdown, fenced code straight to pygments."""
-        for kind, body, lang in split_fences(text):
+    def write(self, text: str, growing: bool = False) -> None:
+        """The whole answer: prose through Markdown, fenced code straight to pygments.
+
+        ``growing``: the text is a streaming answer's tail; a code block still open at its end is
+        written plain (colouring it again on every flush would cost more than a frame), and is
+        coloured once its fence closes.
+        """
+        runs = split_fences(text)
+        open_code = growing and runs and runs[-1][0] == "code" and fence_left_open(text)
+        for i, (kind, body, lang) in enumerate(runs):
             if kind == "code":
-                self._code(body, lexer_for(lang))
+                plain = open_code and i == len(runs) - 1
+                self._code(body, TextLexer(stripnl=False) if plain else lexer_for(lang))
             elif body.strip():
                 self.md.reset()
                 self.feed(self.md.convert(widen_nesting(body)))
@@ -186,7 +231,7 @@ class AnswerWriter(HTMLParser):
         fmt = QTextCharFormat(self.base)
         if self.inline_code:
             fmt = self.code.char_format()
-            fmt.setBackground(code_background(self.palette))
+            fmt.setBackground(self.code.background)
         if self.bold or self.heading:
             fmt.setFontWeight(QFont.Weight.Bold)
         if self.italic:

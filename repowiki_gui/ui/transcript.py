@@ -18,7 +18,7 @@ from PySide6.QtCore import QEvent, QTimer, QUrl, Signal
 from PySide6.QtGui import QFont, QPalette, QTextBlockFormat, QTextCharFormat, QTextCursor, QTextFormat
 from PySide6.QtWidgets import QTextBrowser
 
-from .chat_markdown import CITATION, AnswerWriter, CodeWriter, answer_parser, lexer_for
+from .chat_markdown import CITATION, AnswerWriter, CodeWriter, answer_parser, lexer_for, settled_length
 from .pyside_fixes import emit
 from .widgets import document_anchors
 
@@ -86,6 +86,7 @@ class Transcript(QTextBrowser):
         self.setUndoRedoEnabled(False)
         self._turns: list[dict] = []  # {"repo", "references", "links"} per question, in document order
         self._answer_start: int | None = None
+        self._settled: tuple[int, int, int] | None = None  # streaming: (text done, its end in the document, links)
         self._streamed = ""
         self._pending = ""
         self._texts: dict[tuple[str, str], str] = {}     # (repo, path) -> file text, for unfolded sources
@@ -144,6 +145,7 @@ class Transcript(QTextBrowser):
         """Empty the transcript (a new or another conversation)."""
         self._flush.stop()
         self._pending, self._streamed, self._answer_start, self._turns = "", "", None, []
+        self._settled = None
         self._waiting.clear()
         self.document().clear()
 
@@ -154,7 +156,7 @@ class Transcript(QTextBrowser):
                             "unfolded": set()})
         self._write_head(len(self._turns) - 1)
         self._answer_start = self._end().position()
-        self._streamed = ""
+        self._streamed, self._settled = "", None
         self._scroll_to_end()
 
     def _write_head(self, turn: int) -> None:
@@ -207,18 +209,50 @@ class Transcript(QTextBrowser):
     def _flush_stream(self) -> None:
         if self._pending and self._answer_start is not None:
             self._streamed += self._pending
-            self._render(self._streamed, len(self._turns) - 1)
+            self._render_stream(len(self._turns) - 1)
             self._scroll_to_end()
         self._pending = ""
 
     def _render(self, text: str, turn: int) -> None:
         """Replace everything after the answer's start with ``text`` rendered from Markdown."""
+        self._settled = None
+        self._turns[turn]["links"] = []
+        cursor = self._cut(self._answer_start)
+        self._writer(cursor, turn).write(text)
+        cursor.endEditBlock()
+
+    def _render_stream(self, turn: int) -> None:
+        """Render the streamed answer again from its last finished block on (chat_markdown.settled_length).
+
+        The blocks before it stay as they are: each flush costs the answer's last block, not all of it.
+        """
+        text = self._streamed
+        done, position, links = self._settled or (0, self._answer_start, 0)
+        entry = self._turns[turn]
+        del entry["links"][links:]
+        cursor = self._cut(position)
+        cut = settled_length(text)
+        if cut > done:
+            writer = self._writer(cursor, turn)
+            writer.write(text[done:cut])
+            if not writer.fresh:
+                cursor.insertBlock(QTextBlockFormat(), self._fmt())
+            done, position, links = cut, cursor.position(), len(entry["links"])
+            self._settled = (done, position, links)
+        self._writer(cursor, turn).write(text[done:], growing=True)
+        cursor.endEditBlock()
+
+    def _cut(self, position: int) -> QTextCursor:
+        """A cursor in an open edit block (one relayout for all it writes), everything from ``position`` removed."""
         cursor = self._end()
-        cursor.setPosition(self._answer_start, QTextCursor.MoveMode.KeepAnchor)
+        cursor.beginEditBlock()
+        cursor.setPosition(position, QTextCursor.MoveMode.KeepAnchor)
         cursor.removeSelectedText()
         cursor.setBlockFormat(QTextBlockFormat())
+        return cursor
+
+    def _writer(self, cursor: QTextCursor, turn: int) -> AnswerWriter:
         entry = self._turns[turn]
-        entry["links"] = []
         count = len(entry["references"])
 
         def link_href(href: str) -> str | None:
@@ -228,10 +262,9 @@ class Transcript(QTextBrowser):
             entry["links"].append(target)
             return f"ref:{turn}:link:{len(entry['links']) - 1}"
 
-        writer = AnswerWriter(self._end(), self.palette(), self._fmt(), link_href,
-                              lambda n: f"ref:{turn}:{n}" if 1 <= n <= count else None,
-                              self.font().pointSizeF(), self._parser)
-        writer.write(text)
+        return AnswerWriter(cursor, self.palette(), self._fmt(), link_href,
+                            lambda n: f"ref:{turn}:{n}" if 1 <= n <= count else None,
+                            self.font().pointSizeF(), self._parser)
 
     def finish_answer(self, answer: str, references: list[dict], stopped: bool = False) -> None:
         """Replace the streamed text with the final answer, its citation links and numbered sources."""
@@ -382,7 +415,10 @@ class Transcript(QTextBrowser):
         if text is not None:
             self._insert_lines(cursor, self._turns[turn]["references"][n - 1], text, marker, note)
         if self._answer_start is not None and edit_at < self._answer_start:
-            self._answer_start += self.document().characterCount() - before
+            moved = self.document().characterCount() - before
+            self._answer_start += moved
+            if self._settled is not None:
+                self._settled = (self._settled[0], self._settled[1] + moved, self._settled[2])
 
     def _insert_lines(self, cursor: QTextCursor, ref: dict, text: str, marker: str, note: bool) -> None:
         code = CodeWriter(self.palette())

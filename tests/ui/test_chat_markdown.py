@@ -213,3 +213,34 @@ def test_turning_the_palette_dark_rewrites_the_transcript_in_its_colours(qtbot, 
     transcript.finish_answer("Then **it** returns [1] at once.", REFS)
     assert transcript.toPlainText().count("Then it returns [1] at once.") == 1
     assert transcript.toPlainText().count("Sources") == 2
+
+
+def test_streaming_renders_only_the_last_block_again_and_ends_as_a_full_render_does(qtbot, transcript):
+    pieces = ["Intro with **bold** and [1].\n", "\n- a\n- b\n\n", "```python\nx = 1\n", "```\n\nMiddle `code` ",
+              "[the verifier](src/pay.py) [2].\n\n", "## Tail\n\n1. one\n2. two\n"]
+    transcript.begin_turn("shop", "q")
+    transcript.show_sources(REFS)
+    transcript.append_stream(pieces[0])
+    qtbot.waitUntil(lambda: "Intro with bold" in transcript.toPlainText())
+    transcript.append_stream(pieces[1] + pieces[2])   # the fence after the list: intro and list are finished
+    qtbot.waitUntil(lambda: "x = 1" in transcript.toPlainText())
+    fragment(transcript, "Intro with ")[1].setUserState(7)   # a mark that a block written again would lose
+    item = next(b for t, _f, b in fragments(transcript) if t == "b")
+    item.setUserState(8)
+    for n in range(3, len(pieces)):
+        transcript.append_stream(pieces[n])
+        qtbot.waitUntil(lambda: transcript.streamed_text() == "".join(pieces[:n + 1]) and not transcript._pending)
+    assert "two" in transcript.toPlainText()
+    assert fragment(transcript, "Intro with ")[1].userState() == 7
+    assert next(b for t, _f, b in fragments(transcript) if t == "b").userState() == 8
+    streamed, anchors = transcript.toPlainText(), transcript.anchors()
+
+    whole = Transcript()
+    qtbot.addWidget(whole)
+    whole.resize(900, 700)
+    whole.begin_turn("shop", "q")
+    whole.show_sources(REFS)
+    whole.finish_answer("".join(pieces), REFS)
+    assert streamed == whole.toPlainText() and anchors == whole.anchors()
+    transcript.finish_answer("".join(pieces), REFS)
+    assert transcript.toPlainText() == whole.toPlainText()
