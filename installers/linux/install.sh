@@ -82,3 +82,13 @@ if [ -n "$missing" ]; then
 else
     echo "  a real X window needs libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1: found here"
 fi
+missing=""
+for lib in libnss3.so libasound.so.2 libxkbcommon.so.0 libxkbfile.so.1 libXcomposite.so.1 libXdamage.so.1 \
+           libXrandr.so.2 libXtst.so.6 libgbm.so.1 libGL.so.1 libdbus-1.so.3 libfontconfig.so.1; do
+    "$ldconfig" -p 2>/dev/null | grep -q "/$lib\$" || missing="$missing $lib"
+done
+if [ -n "$missing" ]; then
+    echo "  the Wiki tab (QtWebEngine) needs libraries missing here:$missing"
+    echo "    sudo apt-get install libnss3 libasound2 libxkbcommon0 libxkbfile1 libxcomposite1 libxdamage1 \\"
+    echo "      libxrandr2 libxtst6 libgbm1 libgl1 libdbus-1-3 libfontconfig1"
+fi
