@@ -15,7 +15,8 @@ from repowiki_gui.ui.empty_state import EmptyState
 from repowiki_gui.ui.pyside_fixes import emit
 from repowiki_gui.ui.question_box import QuestionBox
 from repowiki_gui.ui.source_view import SourceView
-from repowiki_gui.ui.transcript import Transcript, reference_label
+from repowiki_gui.ui.answer_links import reference_label
+from repowiki_gui.ui.transcript import Transcript
 from repowiki_gui.ui.widgets import refill_repo_combo
 
 _CONVERSATION_ID = Qt.ItemDataRole.UserRole

@@ -11,62 +11,18 @@ link is one of the transcript's own ``ref:`` hrefs, checked again on a click:
 """
 from __future__ import annotations
 
-import re
-from urllib.parse import unquote
-
 from PySide6.QtCore import QEvent, QTimer, QUrl, Signal
-from PySide6.QtGui import QFont, QPalette, QTextBlockFormat, QTextCharFormat, QTextCursor, QTextFormat
+from PySide6.QtGui import QFont, QPalette, QTextBlockFormat, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import QTextBrowser
 
-from .chat_markdown import CITATION, AnswerWriter, CodeWriter, answer_parser, lexer_for, settled_length
+from .answer_links import link_target, reference_label
+from .chat_markdown import AnswerWriter, answer_parser, settled_length
+from .source_lines import marker_of, remove_lines, toggle_block, write_lines, write_note
 from .pyside_fixes import emit
 from .widgets import document_anchors
 
-__all__ = ["CITATION", "Transcript", "link_target", "reference_label"]
-
 STREAM_FLUSH_MS = 50  # tokens arrive far faster than anyone reads; re-render at most 20 times a second
-EXCERPT_LINES = 60    # a source's lines unfolded in the transcript; the source view shows the rest
 COLLAPSED, EXPANDED = "▸", "▾"
-_LINE_SUFFIX = re.compile(r"(?::(\d+)(?:-(\d+))?|#L?(\d+)(?:-L?(\d+))?)$")
-_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
-
-
-def reference_label(ref: dict) -> str:
-    """``path:start-end (symbol)`` as the user sees a source."""
-    label = f"{ref['path']}:{ref['start_line']}-{ref['end_line']}"
-    if ref.get("kind") == "wiki":
-        label = f"wiki {label}"   # a page of the generated wiki, not a file of the repository
-    return f"{label} ({ref['symbol']})" if ref.get("symbol") else label
-
-
-def link_target(href: str, references: list[dict]) -> dict | None:
-    """What a link in an answer may open, as a reference (path, lines, kind), or None: a URL stays text.
-
-    ``src/app.py``, ``src/app.py#L10-L20`` and ``app.py:10`` name a file of the repository (a cited
-    one when the path is a source's, or ends one source's path); a cited wiki page opens in the wiki.
-    """
-    href = href.strip()
-    m = _LINE_SUFFIX.search(href)
-    path = href[:m.start()] if m else href
-    if not path or _SCHEME.match(path) or path.startswith(("//", "\\")) or "?" in path:
-        return None   # http:, mailto:, javascript:, file:, C:\…, //host/…
-    path = unquote(path.split("#", 1)[0])
-    while path.startswith(("./", "/")):
-        path = path[2:] if path.startswith("./") else path[1:]
-    if not path or ".." in path.split("/"):
-        return None
-    start = int(next((g for g in m.groups()[0::2] if g), 0)) if m else 0
-    end = int(next((g for g in m.groups()[1::2] if g), 0)) if m else 0
-    cited = [r for r in references if r["path"] == path] or \
-        [r for r in references if r["path"].endswith("/" + path)]
-    if cited and len({r["path"] for r in cited}) == 1:
-        ref = cited[0]
-        start = start or int(ref["start_line"])
-        end = end or (start if m else int(ref["end_line"]))
-        return {"path": ref["path"], "start_line": start, "end_line": max(start, end),
-                "symbol": "", "kind": ref.get("kind", "code")}
-    start = start or 1
-    return {"path": path, "start_line": start, "end_line": max(start, end or start), "symbol": "", "kind": "code"}
 
 
 class Transcript(QTextBrowser):
@@ -337,31 +293,18 @@ class Transcript(QTextBrowser):
                 self._replace_lines(turn, n, text if text is not None else note, note=text is None)
 
     # --- a source's lines, unfolded under it -----------------------------------------
-    def _toggle_block(self, turn: int, n: int):
-        """The block of source n's toggle, and the toggle's fragment."""
-        href, block = f"ref:{turn}:{n}:lines", self.document().begin()
-        while block.isValid():
-            it = block.begin()
-            while not it.atEnd():
-                frag = it.fragment()
-                if frag.isValid() and frag.charFormat().anchorHref() == href:
-                    return block, frag
-                it += 1
-            block = block.next()
-        return None, None
-
     def is_unfolded(self, turn: int, n: int) -> bool:
         """Whether source n of ``turn`` shows its lines."""
-        block, _ = self._toggle_block(turn, n)
-        return block is not None and _marker(block.next()) == f"lines:{turn}:{n}"
+        block, _ = toggle_block(self.document(), f"ref:{turn}:{n}:lines")
+        return block is not None and marker_of(block.next()) == f"lines:{turn}:{n}"
 
     def toggle_lines(self, turn: int, n: int) -> None:
         """Show source n's lines under it, or hide them when they show."""
-        block, frag = self._toggle_block(turn, n)
+        block, frag = toggle_block(self.document(), f"ref:{turn}:{n}:lines")
         if block is None:
             return
         marker = f"lines:{turn}:{n}"
-        unfold = _marker(block.next()) != marker
+        unfold = marker_of(block.next()) != marker
         cursor = QTextCursor(self.document())
         cursor.setPosition(frag.position())
         cursor.setPosition(frag.position() + frag.length(), QTextCursor.MoveMode.KeepAnchor)
@@ -399,42 +342,24 @@ class Transcript(QTextBrowser):
 
     def _replace_lines(self, turn: int, n: int, text: str | None, note: bool = False) -> None:
         """Put ``text`` (the file, or a note) under source n in place of what is there; None removes it."""
-        block, _ = self._toggle_block(turn, n)
+        block, _ = toggle_block(self.document(), f"ref:{turn}:{n}:lines")
         if block is None:
             return
         marker = f"lines:{turn}:{n}"
         before = self.document().characterCount()
         edit_at = block.position() + block.length() - 1
-        last = block
-        while _marker(last.next()) == marker:
-            last = last.next()
-        cursor = QTextCursor(self.document())
-        cursor.setPosition(edit_at)
-        cursor.setPosition(last.position() + last.length() - 1, QTextCursor.MoveMode.KeepAnchor)
-        cursor.removeSelectedText()
-        if text is not None:
-            self._insert_lines(cursor, self._turns[turn]["references"][n - 1], text, marker, note)
+        cursor = remove_lines(block, marker)
+        if text is not None and note:
+            write_note(cursor, text, marker, self.palette(), self._fmt("note"))
+        elif text is not None:
+            more = self.tr("… %1 more lines: open the source to read them")
+            write_lines(cursor, self._turns[turn]["references"][n - 1], text, marker, self.palette(),
+                        self._fmt("note"), more)
         if self._answer_start is not None and edit_at < self._answer_start:
             moved = self.document().characterCount() - before
             self._answer_start += moved
             if self._settled is not None:
                 self._settled = (self._settled[0], self._settled[1] + moved, self._settled[2])
-
-    def _insert_lines(self, cursor: QTextCursor, ref: dict, text: str, marker: str, note: bool) -> None:
-        code = CodeWriter(self.palette())
-        if note:
-            cursor.insertBlock(code.block_format(True, True, marker), self._fmt("note"))
-            cursor.insertText(text, self._fmt("note"))
-            return
-        lines = text.split("\n")
-        start = max(1, int(ref["start_line"]))
-        end = min(len(lines), int(ref["end_line"]), start + EXCERPT_LINES - 1)
-        excerpt = "\n".join(lines[start - 1:end]) + "\n"
-        code.write(cursor, excerpt, lexer_for(path=ref["path"]), fresh=False, marker=marker, first_line=start)
-        if end < int(ref["end_line"]):
-            cursor.insertBlock(code.block_format(False, True, marker), self._fmt("note"))
-            cursor.insertText(self.tr("… %1 more lines: open the source to read them")
-                              .replace("%1", str(int(ref["end_line"]) - end)), self._fmt("note"))
 
     # --- links -------------------------------------------------------------------
     def anchors(self) -> list[tuple[str, str]]:
@@ -463,11 +388,3 @@ class Transcript(QTextBrowser):
                 self.toggle_lines(turn, n)
             else:
                 emit(self.referenceActivated, self._turns[turn]["repo"], self._turns[turn]["references"][n - 1])
-
-
-def _marker(block) -> str:
-    """The excerpt marker a block carries ("" for the transcript's other blocks)."""
-    if not block.isValid():
-        return ""
-    value = block.blockFormat().property(QTextFormat.Property.UserProperty)
-    return value if isinstance(value, str) else ""

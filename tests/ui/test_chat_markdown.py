@@ -3,8 +3,10 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont, QPalette, QTextFormat
 
-from repowiki_gui.ui.chat_markdown import code_background, widen_nesting
-from repowiki_gui.ui.transcript import Transcript, link_target
+from repowiki_gui.ui.chat_markdown import widen_nesting
+from repowiki_gui.ui.code_blocks import code_background
+from repowiki_gui.ui.answer_links import link_target
+from repowiki_gui.ui.transcript import Transcript
 
 REFS = [{"path": "src/pay.py", "start_line": 4, "end_line": 5, "symbol": "verify", "score": 0.9, "kind": "code"},
         {"path": "overview.md", "start_line": 3, "end_line": 9, "symbol": "Overview", "score": 0.5, "kind": "wiki"}]
