@@ -219,7 +219,8 @@ class CodeSearchPanel(QWidget):
             self.results.addItem(item)
         if results:
             self.results.setCurrentRow(0)
-        self.status.setText(self.tr("%n results — Enter or double-click opens the source", "", len(results))
+        n = len(results)
+        self.status.setText(f"{n} result{'s' if n != 1 else ''} — Enter or double-click opens the source"
                             if results else self.tr("No code matches."))
         emit(self.resultsShown, self._latest_query, len(results))
 

@@ -13,10 +13,12 @@ from .widgets import refill_repo_combo
 PATH_ROLE = Qt.ItemDataRole.UserRole + 1   # a file's repository path; None on a folder
 
 
-def build_tree(model: QStandardItemModel, files: list[dict]) -> None:
-    """Fill ``model`` with folders (first) and files, from ``indexed_files`` rows."""
-    model.clear()
-    folders: dict[str, QStandardItem] = {"": model.invisibleRootItem()}
+def build_tree(files: list[dict], parent=None) -> QStandardItemModel:
+    """A model of folders and files (``indexed_files`` rows); the proxy sorts folders first."""
+    model = QStandardItemModel(parent)
+    # Top-level rows go in through the model itself: with PySide6 6.11, a wrapper of
+    # invisibleRootItem() that dies here left an item's text to be overwritten later (use after free).
+    folders: dict[str, QStandardItem | QStandardItemModel] = {"": model}
 
     def folder(path: str) -> QStandardItem:
         if path not in folders:
@@ -36,6 +38,7 @@ def build_tree(model: QStandardItemModel, files: list[dict]) -> None:
         item.setData(f"1{posixpath.basename(f['path']).lower()}", Qt.ItemDataRole.UserRole + 2)
         item.setToolTip(f"{f['path']} — {f.get('lines', '?')} lines" + (f", {f['language']}" if f.get("language") else ""))
         folder(posixpath.dirname(f["path"])).appendRow(item)
+    return model
 
 
 class SourceBrowser(QWidget):
@@ -110,9 +113,9 @@ class SourceBrowser(QWidget):
             self._bridge.call("listFiles", self.current_repo())   # a re-index may have added files
 
     def _on_repo_selected(self, repo: str) -> None:
+        self._show_files(repo)   # as last listed, until the bridge answers
         if repo:
             self._bridge.call("listFiles", repo)
-        self._show_files(repo)
 
     @Slot(str, list)
     def _on_files(self, repo: str, files: list) -> None:
@@ -124,11 +127,15 @@ class SourceBrowser(QWidget):
 
     def _show_files(self, repo: str) -> None:
         files = self._files.get(repo, [])
-        build_tree(self.model, files)
+        # A new model per listing: refilling one under a sorting proxy and a view is where Qt's item
+        # bookkeeping went wrong (an item lost its text); the old one goes once the view lets go of it.
+        old, self.model = self.model, build_tree(files, self)
+        self.proxy.setSourceModel(self.model)
+        old.deleteLater()
         self.proxy.sort(0)
         if len(files) <= 200:
             self.tree.expandAll()
-        self.count_label.setText(self.tr("%n files", "", len(files)) if repo else "")
+        self.count_label.setText((f"{len(files)} file" + ("s" if len(files) != 1 else "")) if repo else "")
         self._select_current()
 
     def _on_filter(self, text: str) -> None:

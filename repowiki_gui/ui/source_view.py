@@ -501,7 +501,7 @@ class SourceView(QWidget):
             mark.format.setBackground(colour)
             mark.cursor = cursor
             self._find_marks.append(mark)
-        self.find_bar.count_label.setText(self.tr("%n matches", "", count) if needle else "")
+        self.find_bar.count_label.setText((f"{count} match" + ("es" if count != 1 else "")) if needle else "")
         self._apply_selections()
 
     def _on_goto_return(self) -> None:
