@@ -88,7 +88,15 @@ def main() -> int:
                 print("the wiki was not generated", file=sys.stderr)
                 return 1
             wiki.open_page("inventory", "architecture.md")
-            run_until(lambda: wiki.current_page() == "architecture.md" and bool(wiki.browser.toPlainText()), 30)
+            run_until(lambda: wiki.page_on_screen() == "architecture.md", 30)
+            drawn = []   # Mermaid draws after the page loads: ask until it is done (resources/web/diagrams.js)
+
+            def diagrams_done() -> bool:
+                wiki.browser.page().runJavaScript("document.documentElement.getAttribute('data-diagrams')", 0,
+                                                  drawn.append)
+                return "done" in drawn
+            run_until(diagrams_done, 30)
+            run_until(lambda: False, 0.5)   # one more frame painted before the grab
             window.grab().save(str(args.out / "wiki.png"))
             window.repo_panel.grab().save(str(args.out / "repositories.png"))
         finally:

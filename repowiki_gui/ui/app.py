@@ -101,8 +101,10 @@ def application():
     """The one QApplication, named and iconed; it lives until the window closes, not its last dialog."""
     from PySide6.QtWidgets import QApplication
 
+    from . import web_engine
     from .widgets import icon
 
+    web_engine.prepare()   # the Wiki tab's Chromium flags, and the GL sharing it wants before the app exists
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setOrganizationName("RepoWiki")
     app.setApplicationName("RepoWiki")
