@@ -15,7 +15,9 @@ Grading, per answer, after fenced code and ``[n]`` marks are removed (code
 the model invents states nothing, and a number in brackets is no fact):
 
 * fact recall: the share of the question's key-fact regexes (case-insensitive)
-  found in the answer; "fully correct" when all are;
+  found in the answer as the chat shows it (the model's sentences and the
+  source lines quoted under them, core.qa.answer.key_lines); "fully correct"
+  when all are; "prose" is the fact recall of the model's sentences alone;
 * a question marked ``unanswerable`` is right when the answer says the
   sources do not show it (or the model was not called: nothing relevant);
 * citations: answers that cite at least one numbered source (cleaned answers
@@ -124,6 +126,7 @@ def summarise(rows: list[dict]) -> dict:
     firsts = [r["first_token_s"] for r in rows if r["first_token_s"] is not None and r["called"]]
     mean = (lambda xs: sum(xs) / len(xs) if xs else float("nan"))
     return {"questions": len(rows), "fact_recall": mean([r["recall"] for r in answerable]),
+            "prose_recall": mean([r.get("prose_recall", r["recall"]) for r in answerable]),
             "fully_correct": mean([float(r["correct"]) for r in answerable]),
             "refusals_right": mean([float(r["refused_right"]) for r in unanswerable]),
             "cited": mean([float(r["cited"]) for r in answerable]),
@@ -181,13 +184,15 @@ def main() -> int:
         for n, (item, repo, refs) in enumerate(asked, 1):
             result = answer_question(item["q"], refs, [], generator, max_answer_tokens=settings.llm_max_tokens,
                                      temperature=settings.llm_temperature, max_prompt_tokens=prompt_tokens,
-                                     focus_lines=focus_lines)
+                                     focus_lines=focus_lines, key_line_count=settings.answer_key_lines)
             cited_paths = [result.references[c - 1].path for c in result.cited]
             row = {"model": spec, "repo": repo, "q": item["q"], "answer": result.text,
                    "called": bool(result.references), "first_token_s": result.first_token_s,
                    "total_s": result.total_s, "prompt_tokens": result.prompt_tokens,
                    "sources": [f"{r.path}:{r.start_line}-{r.end_line}" for r in result.references],
                    **grade(item, result.text, cited_paths)}
+            if "recall" in row:
+                row["prose_recall"] = grade(item, result.prose, cited_paths)["recall"]
             rows.append(row)
             mark = (f"recall {row['recall']:.2f}" if "recall" in row else f"refused {row['refused_right']}")
             print(f"  {n:3d}/{len(asked)} {mark:13s} first {result.first_token_s or 0:5.1f} s  "
@@ -196,9 +201,9 @@ def main() -> int:
         detail += rows
         del generator
 
-    print("\nmodel                      facts  correct  refusals  cited  gold  first p50  p95   total p50  prompt")
+    print("\nmodel                      facts  prose  correct  refusals  cited  gold  first p50  p95   total p50  prompt")
     for spec, s in results.items():
-        print(f"{spec[:26]:26s} {s['fact_recall']:5.2f}  {s['fully_correct']:6.2f}  {s['refusals_right']:8.2f}  "
+        print(f"{spec[:26]:26s} {s['fact_recall']:5.2f}  {s['prose_recall']:5.2f}  {s['fully_correct']:6.2f}  {s['refusals_right']:8.2f}  "
               f"{s['cited']:5.2f}  {s['cited_gold']:4.2f}  {s['first_token_p50_s']:7.1f} s {s['first_token_p95_s']:4.1f} s"
               f"  {s['total_p50_s']:7.1f} s  {s['prompt_tokens_p50']:6.0f}")
     if args.json_out:

@@ -111,6 +111,10 @@ class Settings:
         "lines kept of each source, the ones that mention the question's words: a small model answers "
         "better from fewer, sharper lines: 6 kept the key facts of 0.74 of the bench's questions in the prompt, "
         "10 of 0.68 (bench/answer_eval.py)", 6)
+    answer_key_lines: int = _why(
+        "source lines quoted word for word under each answer, those that mention the question's rarest words: "
+        "with 2 the key facts a reader sees went from 0.43 (the 0.5B's sentences) to 0.52 (bench/answer_eval.py); "
+        "0 quotes none", 2)
     retrieval_k: int = _why("references retrieved per question; the prompt keeps what fits", 8)
     vector_index_min_rows: int = _why(
         "past this many chunks an IVF_PQ index replaces the flat scan (100k flat: ~250 ms)", 50_000)

@@ -90,6 +90,7 @@ def generate_answer(repo: str, question: str, retrieval_job_id: str, conversatio
     result = answer_question(question, references, history, models.generator(settings),
                              max_answer_tokens=settings.llm_max_tokens, temperature=settings.llm_temperature,
                              max_prompt_tokens=settings.llm_prompt_tokens, focus_lines=settings.llm_focus_lines,
+                             key_line_count=settings.answer_key_lines,
                              on_token=stream.on_token, should_stop=stream.should_stop,
                              on_sources=stream.on_sources, on_reading=stream.on_reading)
     used = [r.to_json() for r in result.references]

@@ -8,7 +8,8 @@ import pytest
 from repowiki_gui.core.qa.answer import (ANSWER_FLOOR_TOKENS, NO_CONTEXT_ANSWER, SOURCE_FLOOR_TOKENS, SYSTEM_PROMPT,
                                          TRIMMED_MARK,
                                          Reference, Turn, answer_question, answer_room, build_messages,
-                                         clean_citations, focus_reference, question_terms, term_weights)
+                                         clean_citations, focus_reference, key_lines, question_terms,
+                                         render_key_lines, term_weights)
 from repowiki_gui.core.errors import UserError
 
 from helpers.fakes import FakeGenerator
@@ -54,7 +55,7 @@ def test_budget_is_never_exceeded(n_ctx, max_answer_tokens):
     assert [r.n for r in used] == list(range(1, len(used) + 1))
     # The FakeGenerator raises if prompt + answer room overflow n_ctx.
     result = answer_question(question, many_refs(), long_history(), gen, max_answer_tokens=max_answer_tokens)
-    assert result.text == "An answer [1]."
+    assert result.prose == "An answer [1]."
 
 
 def test_weakest_references_are_dropped_first():
@@ -149,7 +150,7 @@ def test_invented_citations_are_removed_and_valid_ones_listed():
     gen = FakeGenerator(["compute is in [2] and [7], see [1, 9] and [3][1]; x[1] is code.\n[8] extra"])
     refs = [ref("a.py", 0.9), ref("b.py", 0.8), ref("c.py", 0.7)]
     result = answer_question("Where is compute?", refs, [], gen)
-    assert result.text == "compute is in [2] and, see [1] and [3][1]; x[1] is code.\nextra"
+    assert result.prose == "compute is in [2] and, see [1] and [3][1]; x[1] is code.\nextra"
     assert result.cited == [2, 1, 3]
     assert len(result.references) == 3
 
@@ -199,7 +200,7 @@ def test_a_stop_sequence_ends_the_answer_and_is_never_streamed():
     gen = FakeGenerator(["compute adds [1].\nQuestion: what else?\nSources: nothing"])
     tokens = []
     result = answer_question("What does compute do?", [ref("a.py", 0.9)], [], gen, on_token=tokens.append)
-    assert result.text == "compute adds [1]."
+    assert result.prose == "compute adds [1]."
     assert "Question" not in "".join(tokens)
     assert result.cited == [1] and not result.stopped
 
@@ -246,3 +247,69 @@ def test_rare_terms_weigh_more():
     source = _signer_source()
     weights = term_weights([source], {"sign", "alphabet"})
     assert weights["alphabet"] > weights["sign"] > 0
+
+
+# -- key lines: the source lines quoted under the answer ------------------------------------------------
+
+SIGNER = "\n".join([
+    "class Signer:",
+    '    """Signs values."""',
+    "    def __init__(self, secret_key, salt=b'signer', sep='.'):",
+    "        if sep in BASE64_ALPHABET:",
+    "            raise ValueError('The given separator cannot be used because it may be contained in the signature')",
+    "        self.sep = sep",
+    "    def sign(self, value):",
+    "        return value + self.sep + self.get_signature(value)",
+])
+
+
+def test_key_lines_quote_the_lines_with_the_questions_rare_words_and_their_line_numbers():
+    signer = ref("src/signer.py", 0.9, start=40, symbol="Signer", text=SIGNER)
+    other = ref("src/other.py", 0.4, start=1, symbol="x", text="def unrelated():\n    return 1")
+    refs = [Reference.of(signer, 1), Reference.of(other, 2)]
+    lines = key_lines("What happens if the separator is in the base64 alphabet?", refs)
+    assert len(lines) == 2
+    assert all(k.ref == 1 for k in lines)
+    for k in lines:  # each quote is the file's line k.line, word for word
+        assert SIGNER.splitlines()[k.line - 40].strip() == k.text
+    assert any("BASE64_ALPHABET" in k.text for k in lines)
+
+
+def test_key_lines_skip_what_the_answer_already_quotes_and_lines_of_no_bearing():
+    signer = Reference.of(ref("src/signer.py", 0.9, start=1, text=SIGNER), 1)
+    quoted = "        if sep in BASE64_ALPHABET:".strip()
+    lines = key_lines("separator alphabet?", [signer], answer=f"It checks `{quoted}` [1].")
+    assert quoted not in [k.text for k in lines]
+    assert key_lines("What about sourdough bread?", [signer]) == []
+
+
+def test_key_lines_of_a_focused_source_carry_the_files_line_numbers():
+    body = [f"    step_{i} = prepare({i})" for i in range(60)]
+    body[45] = "    raise TimeoutError('the handshake took longer than timeout_s')"
+    text = "def connect(host, timeout_s=30):\n" + "\n".join(body)
+    focused = focus_reference(ref("src/net.py", 0.9, start=100, text=text), {"handshake", "timeout"}, max_lines=6)
+    assert "…" in focused.text.splitlines()
+    lines = key_lines("What if the handshake times out?", [Reference.of(focused, 1)])
+    assert lines
+    file_lines = text.splitlines()
+    for k in lines:
+        assert file_lines[k.line - 100].strip() == k.text
+
+
+def test_the_answer_shows_its_key_lines_under_the_prose_and_streams_them():
+    gen = FakeGenerator(["It raises ValueError [1]."])
+    tokens: list[str] = []
+    result = answer_question("What happens if the separator is in the base64 alphabet?",
+                             [ref("src/signer.py", 0.9, start=1, text=SIGNER)], [], gen, on_token=tokens.append)
+    assert result.prose == "It raises ValueError [1]."
+    assert result.key_lines and result.text.startswith(result.prose)
+    assert result.text.endswith(render_key_lines(result.key_lines)) and "".join(tokens).endswith(result.text[len(result.prose):])
+    assert result.cited == [1]   # the quotes' [n] are the sources', not the model's citations
+
+
+def test_a_stopped_answer_quotes_nothing():
+    gen = FakeGenerator([" ".join(f"word{i}" for i in range(200))])
+    calls = iter(range(10_000))
+    result = answer_question("separator alphabet?", [ref("src/signer.py", 0.9, text=SIGNER)], [], gen,
+                             should_stop=lambda: next(calls) > 3)
+    assert result.stopped and result.key_lines == [] and result.text == result.prose
