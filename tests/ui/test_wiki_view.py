@@ -246,6 +246,24 @@ def test_external_links_are_text_and_never_opened(qtbot, view, monkeypatch):
     assert view.current_page() == "overview.md" and view.page_on_screen() == "overview.md"
 
 
+def test_the_page_follows_a_dark_palette(qtbot, view):
+    from PySide6.QtGui import QColor, QPalette
+
+    on_screen(qtbot, view, "index.md")
+    assert js(qtbot, view, "document.documentElement.className") == "light"
+    palette = view.palette()
+    palette.setColor(QPalette.ColorRole.Base, QColor("#1e1f22"))
+    palette.setColor(QPalette.ColorRole.Text, QColor("#dfe1e5"))
+    view.setPalette(palette)
+    view.open_page("demo", "overview.md")
+    on_screen(qtbot, view, "overview.md")
+    assert js(qtbot, view, "document.documentElement.className") == "dark"
+    background = js(qtbot, view, "getComputedStyle(document.body).backgroundColor")
+    assert background == "rgb(30, 31, 34)"
+    code = js(qtbot, view, "getComputedStyle(document.querySelector('.highlight .k')).color")
+    assert code != js(qtbot, view, "getComputedStyle(document.body).color")   # coloured in the dark theme too
+
+
 def test_a_reload_keeps_the_page_and_follows_new_pages(qtbot, view, bridge, wiki_folder):
     view.open_page("demo", "overview.md")
     (wiki_folder / "docs" / "architecture.md").write_text("# Architecture\n\nLayers.\n")
