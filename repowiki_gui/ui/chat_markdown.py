@@ -45,6 +45,19 @@ def answer_parser() -> markdown.Markdown:
     return md
 
 
+def list_after_line(text: str) -> str:
+    """A blank line before a list that follows a paragraph's line: CommonMark starts the list there
+    (the answer's "From the sources:" does), Python-Markdown would keep it in the paragraph."""
+    out: list[str] = []
+    for line in text.split("\n"):
+        previous = out[-1] if out else ""
+        if _TOP_LIST_ITEM.match(line) and previous.strip() and not previous[0].isspace() \
+                and not _TOP_LIST_ITEM.match(previous):
+            out.append("")
+        out.append(line)
+    return "\n".join(out)
+
+
 def widen_nesting(text: str) -> str:
     """Lists nested by two spaces (as models and CommonMark write them) get Python-Markdown's four."""
     lines = text.split("\n")
@@ -129,7 +142,7 @@ class AnswerWriter(HTMLParser):
                 self._code(body, TextLexer(stripnl=False) if plain else lexer_for(lang))
             elif body.strip():
                 self.md.reset()
-                self.feed(self.md.convert(widen_nesting(body)))
+                self.feed(self.md.convert(widen_nesting(list_after_line(body))))
                 self.close()
 
     # --- formats -----------------------------------------------------------------------

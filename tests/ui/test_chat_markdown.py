@@ -246,3 +246,16 @@ def test_streaming_renders_only_the_last_block_again_and_ends_as_a_full_render_d
     assert streamed == whole.toPlainText() and anchors == whole.anchors()
     transcript.finish_answer("".join(pieces), REFS)
     assert transcript.toPlainText() == whole.toPlainText()
+
+
+def test_the_answers_quoted_key_lines_render_as_a_list_of_code_with_citations(transcript):
+    from repowiki_gui.core.qa.answer import KeyLine, render_key_lines
+
+    quoted = render_key_lines([KeyLine(1, 5, "return hmac.compare_digest(payload, sig)"), KeyLine(1, 4, "x = `y`")])
+    answer(transcript, "It compares in constant time [1]." + quoted)
+    text = transcript.toPlainText()
+    assert "From the sources:" in text and "return hmac.compare_digest(payload, sig) [1] line 5" in text
+    assert "- " not in text and "`" not in text.replace("x = `y`", "")
+    item, block = fragment(transcript, "return hmac.compare_digest")
+    assert item.fontFixedPitch() and block.textList() is not None and block.textList().count() == 2
+    assert [href for href, label in transcript.anchors() if label == "[1]"] == ["ref:0:1"] * 3
