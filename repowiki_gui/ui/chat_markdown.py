@@ -21,12 +21,11 @@ from PySide6.QtGui import (QFont, QPalette, QTextBlockFormat, QTextCharFormat, Q
                            QTextListFormat, QTextTableFormat)
 
 from ..core.markup import closes_fence, fence_opening
+from ..core.qa.answer import CITATION  # [3], [1, 2], each bracket of [1][2]; not x[1] (code)
 from .code_blocks import CodeWriter, lexer_for
 from .markdown_html import split_fences
 
 HEADING_SCALE = {1: 1.4, 2: 1.25, 3: 1.1}
-# Same shape as core.qa.answer's citation pattern: [3], [1, 2], each bracket of [1][2]; not x[1] (code).
-CITATION = re.compile(r"(?<![\w)\]'\"])\[(\d+(?:\s*,\s*\d+)*)\]|(?<=\])\[(\d+(?:\s*,\s*\d+)*)\]")
 # Tags between which Python-Markdown's line breaks are layout, not a space of the text
 _BLOCKS = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "pre", "blockquote", "hr", "table", "thead",
            "tbody", "tr", "th", "td", "br"}

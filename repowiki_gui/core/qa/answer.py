@@ -57,7 +57,7 @@ _LANGUAGES = {".py": "python", ".js": "javascript", ".ts": "typescript", ".java"
               ".sh": "bash", ".json": "json", ".yaml": "yaml", ".yml": "yaml", ".toml": "toml"}
 
 # [3], [1, 2] and each bracket of [1][2]; not x[1] or f()[0], which are code.
-_CITATION = re.compile(r"(?<![\w)\]'\"])\[(\d+(?:\s*,\s*\d+)*)\]|(?<=\])\[(\d+(?:\s*,\s*\d+)*)\]")
+CITATION = re.compile(r"(?<![\w)\]'\"])\[(\d+(?:\s*,\s*\d+)*)\]|(?<=\])\[(\d+(?:\s*,\s*\d+)*)\]")
 
 
 @dataclass(frozen=True)
@@ -381,7 +381,7 @@ def clean_citations(text: str, count: int) -> tuple[str, list[int]]:
     """Drop citation numbers outside 1..count from ``text``; the valid ones in order of first use."""
     cited: list[int] = []
     out, pos, last_cite_end = [], 0, -1
-    for m in _CITATION.finditer(text):
+    for m in CITATION.finditer(text):
         if m.group(2) is not None and m.start() != last_cite_end:
             continue  # "]" before it closed code like a[0], not a citation
         numbers = [int(x) for x in (m.group(1) or m.group(2)).split(",")]
