@@ -11,6 +11,7 @@ from .source_view import SourceView
 from .widgets import refill_repo_combo
 
 PATH_ROLE = Qt.ItemDataRole.UserRole + 1   # a file's repository path; None on a folder
+SORT_ROLE = Qt.ItemDataRole.UserRole + 2   # "0name" for a folder, "1name" for a file: folders first, then by name
 
 
 def build_tree(files: list[dict], parent=None) -> QStandardItemModel:
@@ -26,7 +27,7 @@ def build_tree(files: list[dict], parent=None) -> QStandardItemModel:
             item = QStandardItem(posixpath.basename(path) + "/")
             item.setEditable(False)
             item.setData(None, PATH_ROLE)
-            item.setData(f"0{posixpath.basename(path).lower()}", Qt.ItemDataRole.UserRole + 2)
+            item.setData(f"0{posixpath.basename(path).lower()}", SORT_ROLE)
             parent.appendRow(item)
             folders[path] = item
         return folders[path]
@@ -35,8 +36,9 @@ def build_tree(files: list[dict], parent=None) -> QStandardItemModel:
         item = QStandardItem(posixpath.basename(f["path"]))
         item.setEditable(False)
         item.setData(f["path"], PATH_ROLE)
-        item.setData(f"1{posixpath.basename(f['path']).lower()}", Qt.ItemDataRole.UserRole + 2)
-        item.setToolTip(f"{f['path']} — {f.get('lines', '?')} lines" + (f", {f['language']}" if f.get("language") else ""))
+        item.setData(f"1{posixpath.basename(f['path']).lower()}", SORT_ROLE)
+        language = f", {f['language']}" if f.get("language") else ""
+        item.setToolTip(f"{f['path']} — {f.get('lines', '?')} lines{language}")
         folder(posixpath.dirname(f["path"])).appendRow(item)
     return model
 
@@ -59,7 +61,7 @@ class SourceBrowser(QWidget):
         self.proxy.setSourceModel(self.model)
         self.proxy.setRecursiveFilteringEnabled(True)   # a folder stays while a file under it matches
         self.proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        self.proxy.setSortRole(Qt.ItemDataRole.UserRole + 2)   # folders first, then by name
+        self.proxy.setSortRole(SORT_ROLE)
         self.proxy.sort(0)
         self.tree = QTreeView(self)
         self.tree.setModel(self.proxy)

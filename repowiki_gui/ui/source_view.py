@@ -243,7 +243,8 @@ class SourceView(QWidget):
         self._generation = 0   # bumped per file shown: a pending styling step of the previous file stops
         self._styler = None    # the lazy lexer of the file on screen, until it is coloured
         self._find_marks: list[QTextEdit.ExtraSelection] = []
-        self._title = QLabel(self.tr("No file open"), self)
+        self._title = QLabel(self.tr("No file open: pick one in the tree, or follow a citation or a search result"),
+                             self)
         self._title.setTextFormat(Qt.TextFormat.PlainText)  # a path is data, never markup
         self._title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.editor = CodeEditor(self)
