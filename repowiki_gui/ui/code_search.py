@@ -103,6 +103,7 @@ class CodeSearchPanel(QWidget):
         self._latest: str | None = None   # the request whose answer is wanted; older answers are dropped
         self._latest_query = ""
         self._asked: tuple | None = None  # (repo, query, language, prefix) last asked, so a repeat is not sent
+        self._warmed = False
         self.repo_combo = QComboBox(self)
         self.repo_combo.setPlaceholderText(self.tr("No repository indexed yet"))
         self.repo_combo.setToolTip(self.tr("The repository to search"))
@@ -154,6 +155,13 @@ class CodeSearchPanel(QWidget):
     # --- state -------------------------------------------------------------------------
     def current_repo(self) -> str:
         return self.repo_combo.currentText()
+
+    def showEvent(self, event) -> None:  # noqa: N802
+        """The first time the tab shows, an empty query lets the bridge load the search model ahead."""
+        super().showEvent(event)
+        if not self._warmed and self.current_repo():
+            self._warmed = True
+            self._bridge.call("searchCode", "", self.current_repo(), "", "", "")
 
     def focus_query(self) -> None:
         self.query_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)

@@ -50,3 +50,22 @@ def test_matching_lines_are_those_naming_a_query_word_else_the_first():
                                                    [13, "    return sign(token, total)"]]
     assert matching_lines(text, 10, ["nothing"]) == [[10, "def charge(cart, token):"]]
     assert len(matching_lines("x\n" * 20, 1, ["x"])) == 3
+
+
+def test_warming_loads_the_model_once_and_never_displaces_a_search():
+    searcher = GatedSearcher()
+    loads = []
+    searcher._load = lambda: loads.append(True)
+    try:
+        searcher.warm()
+        wait_until(lambda: loads, 10, what="the load")
+        searcher.submit("r1", "shop", "a", "", "")
+        assert searcher.started.wait(10)
+        searcher.submit("r2", "shop", "b", "", "")
+        searcher.warm()   # a search is waiting: warming must not take its place
+        searcher.gate.set()
+        wait_until(lambda: len(searcher.done) == 2, 10, what="both answers")
+        assert [rid for rid, _ in searcher.done] == ["r1", "r2"] and searcher.failed == []
+    finally:
+        searcher.gate.set()
+        searcher.stop()

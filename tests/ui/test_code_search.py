@@ -94,3 +94,12 @@ def test_an_empty_query_clears_the_results_without_asking(qtbot):
     panel.query_edit.setText("   ")
     panel.search_now()
     assert panel.results.count() == 0 and len(bridge.called("searchCode")) == 1
+
+
+def test_showing_the_panel_once_asks_the_bridge_to_load_the_search_model(qtbot):
+    bridge, panel = make(qtbot)
+    panel.show()
+    qtbot.waitExposed(panel)
+    panel.hide()
+    panel.show()
+    assert bridge.called("searchCode") == [("", "shop", "", "", "")]   # an empty query: answered with nothing

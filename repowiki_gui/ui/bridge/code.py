@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 
 CODE_SEARCH_K = 20          # results shown
 FILTERED_CANDIDATES = 60    # hits asked for when a language filter drops some after ranking
+WARM = ("", "", "", "", "")   # a request that only loads the embedder
 MATCH_LINES = 3             # lines of a hit shown under it, those that name the query's words first
 
 
@@ -58,10 +59,21 @@ class CodeSearcher:
     def submit(self, request_id: str, repo: str, query: str, language: str, prefix: str) -> None:
         with self._cond:
             self._next = (request_id, repo, query, language, prefix)   # replaces any request not yet taken
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="code-search", daemon=True)
-                self._thread.start()
+            self._start()
             self._cond.notify()
+
+    def _start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="code-search", daemon=True)
+            self._thread.start()
+
+    def warm(self) -> None:
+        """Load the embedder on the searcher's thread now, unless it is loaded or a search is waiting."""
+        with self._cond:
+            if self._embedder is None and self._next is None:
+                self._next = WARM
+                self._start()
+                self._cond.notify()
 
     def stop(self) -> None:
         with self._cond:
@@ -80,17 +92,17 @@ class CodeSearcher:
                 request, self._next = self._next, None
             request_id = request[0]
             try:
+                if request is WARM:
+                    self._load()
+                    continue
                 results = self.search(*request[1:])
             except (RepoWikiError, OSError, ValueError) as exc:
                 self._on_failed(request_id, str(exc))
                 continue
             self._on_done(request_id, results)
 
-    def search(self, repo: str, query: str, language: str, prefix: str) -> list[dict]:
-        """The ranked code hits of ``query`` in ``repo``, kept to ``language`` and under ``prefix`` when given."""
-        from ...core.index.store import ChunkStore
+    def _load(self) -> None:
         from ...core.models.embedder import OnnxEmbedder
-        from ...core.qa.search import search
 
         if self._embedder is None:
             settings = self._settings_source()
@@ -98,6 +110,13 @@ class CodeSearcher:
             # One thread: the workers own the cores; a query is a few tokens.
             self._embedder = OnnxEmbedder(threads=1, max_tokens=settings.chunk_max_tokens)
             log.info("code search: embedder loaded in %.0f ms", (time.perf_counter() - t0) * 1000)
+
+    def search(self, repo: str, query: str, language: str, prefix: str) -> list[dict]:
+        """The ranked code hits of ``query`` in ``repo``, kept to ``language`` and under ``prefix`` when given."""
+        from ...core.index.store import ChunkStore
+        from ...core.qa.search import search
+
+        self._load()
         if self._store is None:
             self._store = ChunkStore(lancedb_dir(self._home), self._embedder.dim)
         self._store.refresh()   # an index job commits in another process
@@ -138,7 +157,8 @@ class CodeRequests:
     @Slot(str, str, str, str, str)
     def searchCode(self, request_id: str, repo: str, query: str, language: str, prefix: str) -> None:
         """Queue a code search; codeSearchDone or codeSearchFailed answers it unless a newer one comes first."""
-        if not query.strip():
+        if not query.strip():   # answered at once; the searcher loads its model meanwhile, for the real one
+            self._code_searcher().warm()
             emit(self.codeSearchDone, request_id, [])
             return
         self._code_searcher().submit(request_id, repo, query, language, prefix)
