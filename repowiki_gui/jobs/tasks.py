@@ -94,7 +94,8 @@ def _repo_lock(home: Path, repo: str):
 
 
 def index_zip(zip_path: str, name: str | None = None) -> dict:
-    """indexing.index_zip: safe unzip, select files, chunk, embed, write LanceDB + full-text."""
+    """indexing.index_zip: read the source safely (a ZIP, a .tar.gz/.tgz or a folder), select files,
+    chunk, embed, write LanceDB + full-text. The seed's name is kept for every kind of source."""
     from ..core.index import indexer
     from ..core.index.repositories import RepoRegistry, repo_name_for
     from ..core.index.store import ChunkStore
@@ -103,7 +104,7 @@ def index_zip(zip_path: str, name: str | None = None) -> dict:
     home = _home()
     settings = Settings.load(home)
     repo = repo_name_for(Path(zip_path), name)
-    if not Path(zip_path).is_file():
+    if not (Path(zip_path).is_file() or Path(zip_path).is_dir()):  # a folder is read in place
         raise UserError(f"The file {zip_path} does not exist or is not a file.")
     progress.update("extract", f"Waiting for other work on {repo}", 0, 0)
     with _repo_lock(home, repo):
@@ -137,10 +138,11 @@ def generate_specs_with_index(repo: str, spec_types: list[str] | None = None,
                               out_dir: str | None = None, index_first: bool = True) -> dict:
     """specs_v2.generate_specs_with_index: (re-)index first, then the wiki pages, then index their sections.
 
-    ``repo`` is an indexed repository's name, or the path of a ZIP (indexed under its default name).
+    ``repo`` is an indexed repository's name, or the path of a source (a ZIP, a tarball, a folder
+    written as a path), indexed under its default name.
     """
     from ..core.index import indexer
-    from ..core.index.repositories import RepoRegistry, check_repo_name, repo_name_for
+    from ..core.index.repositories import RepoRegistry, check_repo_name, repo_name_for, source_path
     from ..core.index.sections import SectionStore
     from ..core.index.store import ChunkStore
     from ..core.wiki.folder import parse_spec_types
@@ -152,13 +154,13 @@ def generate_specs_with_index(repo: str, spec_types: list[str] | None = None,
     settings = Settings.load(home)
     specs = parse_spec_types(spec_types)
     registry = RepoRegistry(app_db(home))
-    zip_path = None
-    if repo.lower().endswith(".zip") and Path(repo).is_file():
-        zip_path, repo = Path(repo).resolve(), repo_name_for(Path(repo))
+    zip_path = source_path(repo)
+    if zip_path is not None:
+        zip_path, repo = zip_path.resolve(), repo_name_for(zip_path)
     else:
         repo = check_repo_name(repo)
     known = registry.get(repo)
-    if zip_path is None and known is not None and index_first and Path(known.zip_path).is_file():
+    if zip_path is None and known is not None and index_first and Path(known.zip_path).exists():
         zip_path = Path(known.zip_path)
     if known is None and zip_path is None:
         raise UserError(f"There is no indexed repository named {repo!r}; index its ZIP first "

@@ -1,9 +1,11 @@
-"""A ZIP becomes (or updates) a repository's index: ingest, chunk, embed, write, full-text.
+"""A source (a ZIP, a ``.tar.gz``/``.tgz``, a folder) becomes or updates a repository's index:
+ingest, chunk, embed, write, full-text.
 
 Only files whose bytes changed are chunked; only chunks whose text is new to
 the index are embedded; the write is one atomic LanceDB commit.  Nothing is
-committed until every stage before it succeeded, so a bad ZIP, a cancel or a
-crash leaves the previous index as it was.
+committed until every stage before it succeeded, so a bad archive, a cancel or
+a crash leaves the previous index as it was. "Changed" is by content hash, per
+file, whatever the kind of source: a folder touched but not edited is unchanged.
 """
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DiskFullError, is_disk_full
-from ..ingest.files import IngestLimits, ingest_zip
+from ..ingest.files import IngestLimits, ingest_source
 from ..models.embedder import Embedder
 from ..progress import NullProgress, Progress
 from .chunking import Chunk, chunk_file
@@ -38,7 +40,7 @@ class IndexReport:
     removed_files: int
     embedded: int           # chunks that went through the model
     reused_vectors: int     # chunks whose vector came from the index
-    unchanged: bool         # nothing to write: the index already matched the ZIP
+    unchanged: bool         # nothing to write: the index already matched the source
     timings: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
@@ -48,10 +50,11 @@ class IndexReport:
 def index_zip(zip_path: Path, repo: str, *, store: ChunkStore, registry: RepoRegistry, embedder: Embedder,
               limits: IngestLimits, progress: Progress = NullProgress(),
               vector_index_min_rows: int = 50_000) -> IndexReport:
+    """Index the ZIP, tarball or folder at ``zip_path`` as ``repo`` (the name is the seed task's)."""
     check_repo_name(repo)
     t0 = time.perf_counter()
     timings: dict[str, float] = {}
-    ingested = ingest_zip(Path(zip_path), limits, progress)
+    ingested = ingest_source(Path(zip_path), limits, progress)
     timings["ingest_s"] = time.perf_counter() - t0
 
     current = {f.path: f for f in ingested.files}

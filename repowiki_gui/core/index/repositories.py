@@ -41,19 +41,49 @@ def check_repo_name(name: str) -> str:
     return name
 
 
-def default_repo_name(zip_path: Path) -> str:
-    """The ZIP's stem made safe: `My Project (1).zip` -> `My-Project-1`."""
-    name = re.sub(r"[^A-Za-z0-9._+-]+", "-", Path(zip_path).stem).strip("-._+")[:100]
+def default_repo_name(path: Path) -> str:
+    """The source's name made safe: `My Project (1).zip` -> `My-Project-1`.
+
+    A ZIP's stem, a tarball's name without ``.tar.gz``/``.tgz`` (``pkg-1.0.tar.gz`` -> ``pkg-1.0``),
+    a folder's own name.
+    """
+    path = Path(path)
+    if not path.name:  # "." or "/x/.."
+        path = path.resolve()
+    if path.is_dir():
+        stem = path.name
+    elif path.name.lower().endswith(".tar.gz"):
+        stem = path.name[:-len(".tar.gz")]
+    else:
+        stem = path.stem
+    name = re.sub(r"[^A-Za-z0-9._+-]+", "-", stem).strip("-._+")[:100]
     return name or "repository"
 
 
-def repo_name_for(zip_path: Path, name: str | None = None) -> str:
-    """The repository a ZIP is indexed as: ``name`` when given, else the archive's stem; checked.
+def repo_name_for(path: Path, name: str | None = None) -> str:
+    """The repository a source is indexed as: ``name`` when given, else ``default_repo_name``; checked.
 
     The one place the window, the command line and the jobs name a repository (so a bad name is
     refused before a job is queued, with the same sentence everywhere).
     """
-    return check_repo_name(name or default_repo_name(Path(zip_path)))
+    return check_repo_name(name or default_repo_name(Path(path)))
+
+
+ARCHIVE_SUFFIXES = (".zip", ".tar.gz", ".tgz")
+
+
+def source_path(text: str) -> Path | None:
+    """``text`` as the path of a source to index, or None when it is a repository's name.
+
+    An archive by its suffix (``.zip``, ``.tar.gz``, ``.tgz``) that is a file, or a folder
+    written as a path (with a ``/``, so a name never means a folder that happens to share it).
+    """
+    path = Path(text).expanduser()
+    if text.lower().endswith(ARCHIVE_SUFFIXES) and path.is_file():
+        return path
+    if "/" in text and path.is_dir():
+        return path
+    return None
 
 
 @dataclass

@@ -55,16 +55,12 @@ _DATA_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, ValueError, NotImpleme
 
 @dataclass(frozen=True)
 class Member:
-    """One regular file of the archive, validated."""
+    """One regular file of a source (a ZIP, a tar archive, a folder), validated."""
 
-    info: zipfile.ZipInfo
+    info: object  # what its source reads it by: a ZipInfo, a TarInfo, a path in the folder
     path: str  # posix, normalised, the single top folder (if any) stripped
-    name: str  # posix, normalised, as in the ZIP: what error messages show
-
-    @property
-    def size(self) -> int:
-        """The declared uncompressed size (checked against the real one on reading)."""
-        return self.info.file_size
+    name: str  # posix, normalised, as in the archive: what error messages show
+    size: int  # the declared size (an archive's real bytes are counted on reading)
 
 
 @dataclass
@@ -91,9 +87,9 @@ def show(name: str) -> str:
     return shown if len(shown) <= 120 else shown[:117] + "..."
 
 
-def bomb_total(limit: int) -> str:
+def bomb_total(limit: int, kind: str = "ZIP") -> str:
     """The message for an archive whose total size (declared or real) passes ``limit``."""
-    return f"The ZIP expands to more than {format_size(limit)}; it looks like a compression bomb."
+    return f"The {kind} expands to more than {format_size(limit)}; it looks like a compression bomb."
 
 
 def open_zip(zip_path: Path, max_members: int) -> zipfile.ZipFile:
@@ -188,26 +184,27 @@ def _count_entries(fp, size: int, limit: int) -> tuple[int | None, bool]:
     return walked, walked <= limit
 
 
-def normalise_name(name: str) -> str:
+def normalise_name(name: str, kind: str = "ZIP") -> str:
     """The posix form of a member name, or ``ArchiveError`` if it is unsafe.
 
     Backslashes count as separators (Windows tools write them); ``.`` and empty
     parts are dropped. Any ``..`` is refused, even one that stays inside, since
-    no honest archiver writes it and it could alias another member.
+    no honest archiver writes it and it could alias another member. ``kind``
+    names the archive in messages ("ZIP", "tar archive").
     """
     posix = name.replace("\\", "/")
     if posix.startswith("/") or _DRIVE.match(posix):
-        raise ArchiveError(f"The ZIP holds an absolute path ({show(name)}).")
+        raise ArchiveError(f"The {kind} holds an absolute path ({show(name)}).")
     parts = [part for part in posix.split("/") if part not in ("", ".")]
     if parts and _DRIVE.match(parts[0]):  # "./C:/x" is "C:/x" once the "." is gone
-        raise ArchiveError(f"The ZIP holds an absolute path ({show(name)}).")
+        raise ArchiveError(f"The {kind} holds an absolute path ({show(name)}).")
     depth = 0
     for part in parts:
         depth = depth - 1 if part == ".." else depth + 1
         if depth < 0:
-            raise ArchiveError(f"The ZIP holds a path that escapes its folder ({show(name)}).")
+            raise ArchiveError(f"The {kind} holds a path that escapes its folder ({show(name)}).")
     if ".." in parts:
-        raise ArchiveError(f"The ZIP holds a path with '..' in it ({show(name)}); "
+        raise ArchiveError(f"The {kind} holds a path with '..' in it ({show(name)}); "
                            "such paths are not accepted.")
     return "/".join(parts)
 
@@ -312,13 +309,22 @@ def _check_totals(infos: list[zipfile.ZipInfo], *, archive_size: int,
 
 def _listing(files: list[tuple[zipfile.ZipInfo, str]], entries: int) -> Listing:
     """The validated files as members, the single top folder (if any) stripped from their paths."""
-    root = _single_root([path for _, path in files])
+    return listing_of([(info, path, info.file_size) for info, path in files], entries, "ZIP")
+
+
+def listing_of(files: list[tuple[object, str, int]], entries: int, kind: str) -> Listing:
+    """(what to read it by, normalised path, declared size) of each file as a ``Listing`` of members.
+
+    The single top folder (if any) is stripped from their paths; shared by the ZIP and
+    the tar archive, whose ``kind`` names it in messages.
+    """
+    root = _single_root([path for _, path, _ in files])
     cut = len(root) + 1 if root else 0
-    members = [Member(info, path[cut:] if root and path.startswith(root + "/") else path, path)
-               for info, path in files]
+    members = [Member(info, path[cut:] if root and path.startswith(root + "/") else path, path, size)
+               for info, path, size in files]
     for member in members:  # "repo/C:/x.py" is "C:/x.py" once the top folder is gone
         if _DRIVE.match(member.path):
-            raise ArchiveError(f"The ZIP holds a path that names a drive once its top folder is removed "
+            raise ArchiveError(f"The {kind} holds a path that names a drive once its top folder is removed "
                                f"({show(member.name)}).")
     return Listing(members=members, root_folder=root, entries=entries)
 
@@ -341,15 +347,16 @@ def _single_root(paths: list[str]) -> str | None:
 class ReadBudget:
     """Bytes really decompressed so far, against the archive-wide limit."""
 
-    def __init__(self, max_total: int) -> None:
+    def __init__(self, max_total: int, message: str | None = None) -> None:
         self.max_total = max_total
+        self.message = message or bomb_total(max_total)  # what passing the limit says
         self.used = 0
 
     def add(self, n: int) -> None:
         """Count ``n`` more bytes; ``ArchiveError`` once the total passes the limit."""
         self.used += n
         if self.used > self.max_total:
-            raise ArchiveError(bomb_total(self.max_total))
+            raise ArchiveError(self.message)
 
 
 def read_member(zf: zipfile.ZipFile, member: Member, budget: ReadBudget) -> bytes:

@@ -1,8 +1,10 @@
-"""Which files of a repository ZIP are worth indexing, and their text.
+"""Which files of a repository are worth indexing, and their text.
 
-``ingest_zip`` is the whole first step of indexing: it validates the archive
-(``archive.py``), picks the files a reader of the code cares about, reads them
-straight from the ZIP into memory (nothing is written to disk) and decodes them.
+``ingest_source`` is the whole first step of indexing: it opens the source (a
+ZIP, a ``.tar.gz``/``.tgz`` or a folder, ``sources.py``) which validates it,
+picks the files a reader of the code cares about, reads them straight from the
+source into memory (nothing is written to disk) and decodes them. The rules,
+limits and decoding here are the same for every kind of source.
 
 Skipped files are counted by reason, never an error. A file gets the first
 reason that applies, in this order:
@@ -15,6 +17,8 @@ reason that applies, in this order:
                  mostly control characters)
 ``minified``     ``*.min.js`` and friends, source maps, or JS/CSS with very long lines
 ``too_large``    declared size above ``max_file_bytes``; decided before reading
+``link``, ``special``, ``unreadable``  a folder's symbolic links, pipes or devices, and files
+                 it cannot open (``folder.py``); an archive refuses the first two whole
 
 The content tests (``binary`` and ``minified`` by what a file holds) come last,
 after reading, since they need the bytes.
@@ -30,7 +34,6 @@ import codecs
 import hashlib
 import posixpath
 import re
-import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,7 +42,8 @@ import pathspec
 
 from ..errors import ArchiveError
 from ..progress import NullProgress, Progress
-from .archive import MACOS_METADATA_DIR, Member, ReadBudget, open_zip, read_member, validate
+from .archive import MACOS_METADATA_DIR, Member
+from .sources import Source, open_source
 
 _CHECK_EVERY = 256
 _SNIFF_BYTES = 8192
@@ -112,13 +116,13 @@ class SourceFile:
 
 @dataclass
 class Ingested:
-    """What ``ingest_zip`` found in a ZIP."""
+    """What ``ingest_source`` found in a source."""
 
     files: list[SourceFile]                              # sorted by path
     skipped: dict[str, int] = field(default_factory=dict)  # reason -> count (see module doc)
-    zip_sha256: str = ""
+    zip_sha256: str = ""                                 # of the archive file; of the files read, for a folder
     root_folder: str | None = None                       # the stripped top-level folder, if any
-    members: int = 0                                     # file members in the ZIP (folders not counted)
+    members: int = 0                                     # file members in the source (folders not counted)
 
 
 def detect_language(path: str) -> str | None:
@@ -126,49 +130,56 @@ def detect_language(path: str) -> str | None:
     return LANGUAGES.get(posixpath.splitext(path)[1].lower())
 
 
-def ingest_zip(zip_path: Path, limits: IngestLimits,
-               progress: Progress = NullProgress()) -> Ingested:
-    """Validate the whole ZIP, select files, read and decode them. Raises ArchiveError.
+def ingest_source(path: Path, limits: IngestLimits,
+                  progress: Progress = NullProgress()) -> Ingested:
+    """Validate the whole source (a ZIP, a .tar.gz/.tgz, a folder), select files, read and decode them.
 
-    Nothing is written to disk: members go from the ZipFile straight to memory.
-    Stages: "extract" (validating, then reading members) and "scan" (decoding).
+    Raises ArchiveError. Nothing is written to disk: files go from the source
+    straight to memory. Stages: "extract" (validating, then reading) and "scan" (decoding).
     """
-    zip_path = Path(zip_path)
     skipped: Counter[str] = Counter()
-    with open_zip(zip_path, limits.max_zip_members) as zf:
-        listing = validate(zf, archive_size=zip_path.stat().st_size,
-                           max_members=limits.max_zip_members,
-                           max_uncompressed_bytes=limits.max_uncompressed_bytes,
-                           max_compression_ratio=limits.max_compression_ratio,
-                           progress=progress)
-        digest = _sha256_file(zip_path, progress)  # after validation: a bad ZIP fails fast
-        raw = _read_selected(zf, listing.members, limits, progress, skipped)
+    with open_source(Path(path), limits, VENDORED_DIRS, progress) as source:
+        skipped.update(source.skipped)
+        digest = source.digest(progress)  # after validation: a bad archive fails fast
+        raw = _read_selected(source, limits, progress, skipped)
     files = _decode_all(raw, progress, skipped)
     if not any(f.text.strip() for f in files):
-        raise ArchiveError(_no_text_message(len(listing.members), skipped, len(files)))
+        raise ArchiveError(_no_text_message(source.kind, len(source.members), skipped, len(files)))
     files.sort(key=lambda f: f.path)
-    return Ingested(files=files, skipped=dict(skipped), zip_sha256=digest,
-                    root_folder=listing.root_folder, members=len(listing.members))
+    return Ingested(files=files, skipped=dict(skipped), zip_sha256=digest or _manifest_digest(files),
+                    root_folder=source.root_folder, members=len(source.members))
 
 
-def _read_selected(zf: zipfile.ZipFile, members: list[Member], limits: IngestLimits,
-                   progress: Progress, skipped: Counter[str]) -> list[tuple[Member, bytes]]:
+ingest_zip = ingest_source  # the name the benches and older callers know; any kind of source
+
+
+def _read_selected(source: Source, limits: IngestLimits, progress: Progress,
+                   skipped: Counter[str]) -> list[tuple[Member, bytes]]:
     """The raw bytes of the members worth reading; the others are counted in ``skipped``."""
-    budget = ReadBudget(limits.max_uncompressed_bytes)
-    selector = _Selector(members)
-    selector.load_gitignores(lambda m: read_member(zf, m, budget), limits.max_file_bytes)
-    total = len(members)
+    budget = source.budget(limits.max_uncompressed_bytes)
+    selector = _Selector(source.members)
+    selector.load_gitignores(lambda members: source.read(members, budget), limits.max_file_bytes)
+    chosen: list[Member] = []
     raw: list[tuple[Member, bytes]] = []
-    for index, member in enumerate(members):
+    for index, member in enumerate(source.members):
         if index % _CHECK_EVERY == 0:
             progress.check()
-            progress.update("extract", "Reading files", index, total)
         reason = selector.reason(member) or _size_reason(member, limits)
         if reason:
             skipped[reason] += 1
+        elif member.path in selector.preread:
+            raw.append((member, selector.preread.pop(member.path)))
         else:
-            data = selector.preread.pop(member.path, None)
-            raw.append((member, read_member(zf, member, budget) if data is None else data))
+            chosen.append(member)
+    total = len(chosen)
+    for index, (member, data) in enumerate(source.read(chosen, budget)):
+        if index % _CHECK_EVERY == 0:
+            progress.check()
+            progress.update("extract", "Reading files", index, total)
+        if data is None:
+            skipped["unreadable"] += 1
+        else:
+            raw.append((member, data))
     progress.update("extract", "Reading files", total, total)
     return raw
 
@@ -202,24 +213,22 @@ def _size_reason(member: Member, limits: IngestLimits) -> str | None:
     return "too_large" if member.size > limits.max_file_bytes else None
 
 
-def _sha256_file(path: Path, progress: Progress) -> str:
+def _manifest_digest(files: list[SourceFile]) -> str:
+    """A folder's digest: its indexed files' paths and hashes, so it changes when they do."""
     digest = hashlib.sha256()
-    with open(path, "rb") as fp:
-        for count, block in enumerate(iter(lambda: fp.read(1 << 20), b"")):
-            if count % 64 == 0:
-                progress.check()
-            digest.update(block)
+    for f in sorted(files, key=lambda f: f.path):
+        digest.update(f"{f.path}\0{f.sha256}\n".encode("utf-8", "surrogateescape"))
     return digest.hexdigest()
 
 
-def _no_text_message(members: int, skipped: Counter, blank: int) -> str:
+def _no_text_message(kind: str, members: int, skipped: Counter, blank: int) -> str:
     if members == 0:
-        return "The ZIP contains no text files; it holds no files at all."
+        return f"The {kind} contains no text files; it holds no files at all."
     parts = [f"{count:,} {reason}" for reason, count in skipped.most_common()]
     if blank:
         parts.append(f"{blank:,} empty")
     noun = "file" if members == 1 else "files"
-    return f"The ZIP contains no text files; of its {members:,} {noun}: {', '.join(parts)}."
+    return f"The {kind} contains no text files; of its {members:,} {noun}: {', '.join(parts)}."
 
 
 class _Selector:
@@ -240,15 +249,19 @@ class _Selector:
         """Read the .gitignore files that git itself would read, shallowest first.
 
         One inside an ignored or vendored folder is never seen by git, so it
-        cannot re-include anything.
+        cannot re-include anything. ``read(members)`` yields (member, bytes or
+        None); the files of one depth are read together (one pass of a tar archive).
         """
-        found = [m for m in self.members if _name(m.path) == ".gitignore"]
-        found.sort(key=lambda m: m.path.count("/"))
-        for member in found:
-            if member.size > max_bytes or self._path_reason(member.path):
-                continue
-            data = self.preread[member.path] = read(member)
-            self.gitignores[_parent(member.path)] = _gitignore_spec(decode_text(data) or "")
+        by_depth: dict[int, list[Member]] = {}
+        for member in self.members:
+            if _name(member.path) == ".gitignore" and member.size <= max_bytes:
+                by_depth.setdefault(member.path.count("/"), []).append(member)
+        for depth in sorted(by_depth):
+            wanted = [m for m in by_depth[depth] if not self._path_reason(m.path)]
+            for member, data in read(wanted):
+                if data is not None:
+                    self.preread[member.path] = data
+                    self.gitignores[_parent(member.path)] = _gitignore_spec(decode_text(data) or "")
 
     def reason(self, member: Member) -> str | None:
         """Why ``member`` is skipped by its path alone, or None to read it."""
@@ -379,5 +392,5 @@ def looks_minified(path: str, text: str, size: int) -> bool:
     return longest > 5000 or (size > 2048 and len(text) / len(lines) > 300)
 
 
-__all__ = ["IngestLimits", "SourceFile", "Ingested", "ingest_zip", "detect_language",
+__all__ = ["IngestLimits", "SourceFile", "Ingested", "ingest_source", "ingest_zip", "detect_language",
            "decode_text", "looks_minified"]

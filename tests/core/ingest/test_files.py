@@ -136,11 +136,11 @@ def test_oversized_files_are_skipped_before_reading(tmp_path):
 
 
 def test_an_oversized_file_is_never_read(tmp_path, monkeypatch):
-    import repowiki_gui.core.ingest.files as files
+    import repowiki_gui.core.ingest.sources as sources
 
     read = []
-    real = files.read_member
-    monkeypatch.setattr(files, "read_member", lambda zf, m, b: read.append(m.path) or real(zf, m, b))
+    real = sources.read_member
+    monkeypatch.setattr(sources, "read_member", lambda zf, m, b: read.append(m.path) or real(zf, m, b))
     ingest(tmp_path, [("big.py", b"x = 1\n" * 400), ("small.py", APP)], IngestLimits(max_file_bytes=1000))
     assert read == ["small.py"]
 
