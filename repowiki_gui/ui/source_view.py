@@ -330,14 +330,13 @@ class SourceView(QWidget):
 
     def _display(self) -> None:
         repo, path, start, end = self._pending
-        if self._shown != (repo, path):
+        new_file = self._shown != (repo, path)
+        if new_file:
             self._generation += 1
-            text = self._cache[(repo, path)]
             self._styler = None
             self.highlighter.set_runs(None)   # no colours of the previous file on this one's lines
-            self.editor.setPlainText(text)
+            self.editor.setPlainText(self._cache[(repo, path)])
             self._shown = (repo, path)
-            self._style(repo, path, text)
             if self.find_bar.isVisible() and self.find_bar.find_edit.text():
                 self._mark_matches(self.find_bar.find_edit.text())
         if end:
@@ -348,6 +347,8 @@ class SourceView(QWidget):
             self._range = None
             self._apply_selections()
             self.goto_line(start)
+        if new_file:   # after scrolling: known colours are applied from the lines on screen outwards
+            self._style(repo, path, self._cache[(repo, path)])
         self.rangeShown.emit(repo, path, *(self._range or (start, start)))
 
     # --- colours ---------------------------------------------------------------------
