@@ -53,6 +53,8 @@ class SourceBrowser(QWidget):
         self.repo_combo = QComboBox(self)
         self.repo_combo.setPlaceholderText(self.tr("No repository indexed yet"))
         self.repo_combo.setToolTip(self.tr("The repository whose files the tree shows"))
+        self.repo_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.repo_combo.setMinimumContentsLength(8)   # a long name does not widen the window
         self.filter_edit = QLineEdit(self)
         self.filter_edit.setPlaceholderText(self.tr("Filter files"))
         self.filter_edit.setClearButtonEnabled(True)

@@ -15,8 +15,8 @@ from functools import partial
 from PySide6.QtCore import QEvent, QRect, QSize, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import (QColor, QFont, QFontDatabase, QIntValidator, QKeySequence, QPainter, QPalette,
                            QShortcut, QSyntaxHighlighter, QTextCharFormat, QTextCursor, QTextDocument, QTextFormat)
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QLineEdit, QPlainTextEdit, QTextEdit, QToolButton, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QLineEdit, QPlainTextEdit, QSizePolicy, QTextEdit, QToolButton,
+                               QVBoxLayout, QWidget)
 
 from pygments.token import Token
 
@@ -246,6 +246,8 @@ class SourceView(QWidget):
         self._title = QLabel(self.tr("No file open: pick one in the tree, or follow a citation or a search result"),
                              self)
         self._title.setTextFormat(Qt.TextFormat.PlainText)  # a path is data, never markup
+        # A long path or hint is cut at the pane's edge rather than widening the window.
+        self._title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self._title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.editor = CodeEditor(self)
         self.highlighter = RunHighlighter(self.editor.document(), self.editor.palette())
