@@ -14,7 +14,7 @@ import sys
 from .. import __version__
 from ..core.errors import RepoWikiError
 from .commands import (
-    cmd_ask, cmd_cancel, cmd_conversations, cmd_gui, cmd_index, cmd_jobs, cmd_models, cmd_remove,
+    cmd_ask, cmd_cancel, cmd_conversations, cmd_gui, cmd_index, cmd_jobs, cmd_mcp, cmd_models, cmd_remove,
     cmd_repos, cmd_search, cmd_serve, cmd_status, cmd_wiki, cmd_worker)
 
 
@@ -98,7 +98,7 @@ def _add_question_commands(sub) -> None:
 
 
 def _add_service_commands(sub) -> None:
-    """models, status, jobs, cancel, serve, worker: the models, the services and their jobs."""
+    """models, status, jobs, cancel, serve, mcp, worker: the models, the services and their jobs."""
     p = _command(sub, "models", cmd_models,
                  "the bundled language models: size, measured accuracy, which is chosen")
     p.add_argument("--json", action="store_true")
@@ -113,6 +113,8 @@ def _add_service_commands(sub) -> None:
     p.add_argument("--listen", default=None, metavar="HOST:PORT",
                    help="also serve the bundled Redis on TCP at HOST:PORT, guarded by its password, so "
                         "`repowiki worker` on other machines can join (default: unix socket only)")
+    _command(sub, "mcp", cmd_mcp, "serve the repositories, wikis and chat to coding agents over the "
+                                  "Model Context Protocol (stdio) until the client closes it")
     p = _command(sub, "worker", cmd_worker, "run one worker (for this or another machine)")
     p.add_argument("--queues", default=None, help="comma-separated queue names (default: all)")
     p.add_argument("--name", default=None, help=argparse.SUPPRESS)

@@ -153,18 +153,14 @@ def cmd_search(args) -> int:
         service = job_service(manager)
         k = args.k or manager.settings.retrieval_k
         t0 = time.perf_counter()
-        job_id = service.enqueue(RETRIEVAL, args.repo, args.query, k)
-        final = service.wait(job_id, poll_s=0.05)
+        result = service.result_of(service.enqueue(RETRIEVAL, args.repo, args.query, k), poll_s=0.05)
         elapsed_ms = (time.perf_counter() - t0) * 1000
     finally:
         manager.stop()
-    if final["state"] != "finished":
-        print(f"repowiki: {final['error']}", file=sys.stderr)
-        return 1
-    refs = final["result"]["references"]
+    refs = result["references"]
     if args.json:
         print_json({"question": args.query, "references": refs,
-                     "timings": {"retrieval_ms": round(final["result"]["retrieval_ms"], 1),
+                     "timings": {"retrieval_ms": round(result["retrieval_ms"], 1),
                                  "total_ms": round(elapsed_ms, 1)}})
     elif refs:
         print_refs(refs)
@@ -337,6 +333,13 @@ def cmd_serve(args) -> int:
         print("repowiki: stopping", flush=True)
         manager.stop()
     return 0
+
+
+def cmd_mcp(args) -> int:
+    """An MCP server over stdio until the client closes it (repowiki_gui/mcp_server)."""
+    from ..mcp_server.server import run_server
+
+    return run_server(args)
 
 
 def cmd_worker(args) -> int:

@@ -169,6 +169,13 @@ class JobService:
             if deadline is not None and time.monotonic() > deadline:
                 raise TimeoutError(f"job {job_id} still {st['state']} after {timeout_s} s")
 
+    def result_of(self, job_id: str, on_update: Callable[[dict], None] | None = None, poll_s: float = 0.2) -> dict:
+        """Wait for the job and return its result; a UserError with the job's own sentence if it did not finish."""
+        final = self.wait(job_id, on_update=on_update, poll_s=poll_s)
+        if final["state"] != "finished":
+            raise UserError(final.get("error") or f"The {final['name']} job {final['state']}.")
+        return final["result"]
+
     def jobs(self, limit: int = 50) -> list[dict]:
         """Recent jobs, newest first: the history table with live state where Redis has it."""
         rows = self.history.recent(limit)

@@ -132,3 +132,28 @@ def page_link_target(from_page: str, href: str) -> tuple[str, str] | None:
     if not resolved.endswith(".md") or resolved.startswith(("..", SOURCES + "/")):
         return None
     return resolved, fragment
+
+
+def docs_pages(manifest: dict) -> list[str]:
+    """Every docs-relative page a generated wiki holds (its pages, then its source pages), from its manifest."""
+    prefix = DOCS + "/"
+    listed = [p["path"] for p in manifest.get("pages", [])]
+    files = [f[len(prefix):] for f in manifest.get("files", []) if f.startswith(prefix) and f.endswith(".md")]
+    return listed + sorted(set(files) - set(listed))
+
+
+def read_page(folder: Path, repo: str, page: str) -> str:
+    """The markdown of one page the manifest lists; UserError for no wiki, a page it lacks, or any other path.
+
+    Only listed pages are read, so ``../`` or an absolute path never reaches the filesystem.
+    """
+    manifest = load_manifest(folder)
+    if manifest is None:
+        raise UserError(f"{repo} has no wiki yet; generate it first (`repowiki wiki {repo}`).")
+    pages = docs_pages(manifest)
+    if page not in pages:
+        raise UserError(f"The wiki of {repo} has no page {page!r}; its pages are listed by read_wiki_structure.")
+    try:
+        return (Path(folder) / DOCS / page).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        raise UserError(f"The page {page} of the wiki of {repo} is missing on disk; generate the wiki again.") from None
