@@ -1,5 +1,8 @@
 """Issue 7, point 2: every hostile or broken ZIP is one clear sentence or a correct index.
 
+Issue 15, point 3: so is every hostile or broken ``.tar.gz`` (``hostile_tarballs.py``),
+under the same rules and the same checks.
+
 The whole corpus (``hostile_zips.py``) goes through ``core.index.indexer.index_zip``
 with the real ONNX embedder and a real LanceDB, against a repository that is
 already indexed: a failing case must leave it searchable with the same chunks,
@@ -26,6 +29,7 @@ from repowiki_gui.core.models.embedder import OnnxEmbedder
 from repowiki_gui.core.qa.search import search
 from repowiki_gui.settings import prepare_home
 
+from helpers import hostile_tarballs
 from helpers.disk_audit import no_disk_writes
 from helpers.processes import run_cli
 from helpers.hostile_zips import (
@@ -87,10 +91,13 @@ def written_paths(writes) -> list[str]:
     return paths
 
 
+ALL_CASES = (*CASES, *hostile_tarballs.CASES)
+
+
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory) -> tuple[Path, dict[str, Path]]:
     root = tmp_path_factory.mktemp("corpus")
-    return root, build_corpus(root)
+    return root, {**build_corpus(root), **hostile_tarballs.build_corpus(root / "tar")}
 
 
 @pytest.fixture(scope="module")
@@ -120,7 +127,15 @@ def test_the_corpus_is_large_and_varied():
         assert any(topic in c.name for c in CASES), topic
 
 
-@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+def test_the_tarball_corpus_covers_the_zip_rules():
+    names = set(hostile_tarballs.BY_NAME)
+    assert not names & set(BY_NAME) and sum(c.expect == "error" for c in hostile_tarballs.CASES) >= 15
+    for topic in ("traversal", "absolute", "symlink", "hard_link", "device", "fifo", "gzip_bomb", "huge_member",
+                  "many_members", "duplicate", "truncated", "pax_bomb"):
+        assert any(topic in name for name in names), topic
+
+
+@pytest.mark.parametrize("case", ALL_CASES, ids=lambda c: c.name)
 def test_each_case_through_the_indexer(case, corpus, indexed):
     _root, files = corpus
     home, store, registry, embedder, run, before = indexed
@@ -156,6 +171,7 @@ def test_each_case_through_the_indexer(case, corpus, indexed):
 # The real job path: `repowiki index` starts Redis and a bulk worker, the job runs in a forked
 # work horse. One error of each family, and the nested ZIP that must index without unpacking.
 CLI_ERRORS = ("traversal_backslash", "bomb_ratio", "symlink", "encrypted")
+CLI_TAR_ERRORS = ("tar_traversal", "tar_gzip_bomb")
 
 
 @pytest.mark.timeout(900)
@@ -165,14 +181,17 @@ def test_a_handful_through_the_command_line(home, tmp_path):
     repos = {r["name"]: r for r in json.loads(run_cli("repos", "--json", home=home).stdout)}
     chunks = repos[VICTIM]["chunks"]
     files = {name: build(BY_NAME[name], tmp_path / "corpus") for name in (*CLI_ERRORS, "nested_zip")}
+    files |= {name: hostile_tarballs.build(hostile_tarballs.BY_NAME[name], tmp_path / "corpus")
+              for name in CLI_TAR_ERRORS}
     outside = tree(tmp_path, skip=home)
 
-    for name in CLI_ERRORS:
+    for name in (*CLI_ERRORS, *CLI_TAR_ERRORS):
         result = run_cli("index", str(files[name]), "--name", VICTIM, home=home, timeout=300)
         assert result.returncode == 1, (name, result.stdout, result.stderr)
         message = result.stderr.strip()
         assert message.startswith("repowiki: "), message
-        assert_one_sentence(message.removeprefix("repowiki: "), BY_NAME[name].error)
+        case = BY_NAME.get(name) or hostile_tarballs.BY_NAME[name]
+        assert_one_sentence(message.removeprefix("repowiki: "), case.error)
 
     nested = run_cli("index", str(files["nested_zip"]), "--name", "nested", home=home, timeout=300)
     assert nested.returncode == 0, nested.stderr

@@ -48,7 +48,7 @@ def default_repo_name(path: Path) -> str:
     a folder's own name.
     """
     path = Path(path)
-    if not path.name:  # "." or "/x/.."
+    if path.name in ("", ".."):  # "." or "/x/.."
         path = path.resolve()
     if path.is_dir():
         stem = path.name

@@ -60,3 +60,31 @@ def test_remove_is_refused_while_a_job_holds_the_repository_and_loses_nothing(tw
     assert wiki_dir(home, "demo").exists()
     remove_repository(home, "demo", DIM)  # once the job is done, it goes
     assert registry.get("demo") is None
+
+
+# --- the name a source is indexed under (repo_name_for, the one owner) ---------------
+
+def test_the_default_name_of_each_kind_of_source(tmp_path):
+    from repowiki_gui.core.index.repositories import default_repo_name, repo_name_for
+
+    folder = tmp_path / "my.project"
+    folder.mkdir()
+    assert default_repo_name(tmp_path / "My Project (1).zip") == "My-Project-1"
+    assert default_repo_name(tmp_path / "requests-2.32.3.tar.gz") == "requests-2.32.3"
+    assert default_repo_name(tmp_path / "pkg-1.0.TGZ") == "pkg-1.0"
+    assert default_repo_name(folder) == "my.project"  # a folder keeps its whole name, dots and all
+    assert default_repo_name(folder / "sub" / "..") == "my.project"
+    assert repo_name_for(folder, "other") == "other"
+    with pytest.raises(UserError, match="is not allowed"):
+        repo_name_for(folder, "../escape")
+
+
+def test_a_wiki_argument_is_a_source_only_when_it_looks_like_one(tmp_path, monkeypatch):
+    from repowiki_gui.core.index.repositories import source_path
+
+    (tmp_path / "shop").mkdir()
+    (tmp_path / "shop.tar.gz").write_bytes(b"")
+    monkeypatch.chdir(tmp_path)
+    assert source_path("shop") is None  # a name, even with a folder of that name here
+    assert source_path("./shop") is not None and source_path(str(tmp_path / "shop")).is_dir()
+    assert source_path("shop.tar.gz") is not None and source_path("missing.zip") is None
