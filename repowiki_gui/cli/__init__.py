@@ -59,11 +59,15 @@ def _add_gui(sub) -> None:
 
 def _add_repository_commands(sub) -> None:
     """index, wiki, repos, remove: the repositories and their wikis."""
-    p = _command(sub, "index", cmd_index, "index (or re-index) a ZIP; prints progress; exit 0 when done")
-    p.add_argument("zip")
-    p.add_argument("--name", default=None, help="repository name (default: the ZIP's stem)")
+    p = _command(sub, "index", cmd_index, "index (or re-index) a ZIP, a .tar.gz/.tgz or a folder; prints "
+                                           "progress; exit 0 when done")
+    p.add_argument("zip", metavar="PATH", help="a ZIP, a .tar.gz/.tgz archive, or a folder (read in place)")
+    p.add_argument("--name", default=None,
+                   help="repository name (default: the ZIP's stem, the tarball's name without .tar.gz, "
+                        "the folder's name)")
     p = _command(sub, "wiki", cmd_wiki, "generate the wiki; export markdown to DIR")
-    p.add_argument("repo", help="an indexed repository's name, or a ZIP to index first")
+    p.add_argument("repo", help="an indexed repository's name, or a ZIP, tarball or folder (as a path) "
+                                "to index first")
     p.add_argument("--spec", action="append", default=None, metavar="TYPE",
                    help="overview (default), architecture, modules, api, getting-started, or all; repeatable")
     p.add_argument("--out", default=None, metavar="DIR", help="export the markdown (and mkdocs.yml) to DIR")

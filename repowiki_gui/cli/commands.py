@@ -53,8 +53,8 @@ def cmd_index(args) -> int:
     from ..core.errors import UserError
     from ..core.index.repositories import repo_name_for
 
-    zip_path = Path(args.zip).expanduser().resolve()
-    if not zip_path.is_file():
+    zip_path = Path(args.zip).expanduser().resolve()  # a ZIP, a .tar.gz/.tgz or a folder read in place
+    if not (zip_path.is_file() or zip_path.is_dir()):
         raise UserError(f"The file {args.zip} does not exist or is not a file.")
     name = repo_name_for(zip_path, args.name)
     final = _run_job(args, f"indexing {zip_path.name} as {name}", INDEX_ZIP, str(zip_path), name)
@@ -97,15 +97,16 @@ def cmd_wiki(args) -> int:
     from ..core.wiki.folder import parse_spec_types
 
     specs = parse_spec_types(args.spec)  # a bad --spec fails here, before any service starts
-    repo = args.repo
-    if repo.lower().endswith(".zip") and Path(repo).expanduser().is_file():
-        repo = str(Path(repo).expanduser().resolve())
+    from ..core.index.repositories import default_repo_name, source_path
+
+    repo, source = args.repo, source_path(args.repo)
+    if source is not None:  # a ZIP, tarball or folder to index first: the worker gets its absolute path
+        repo = str(source.resolve())
     out = str(Path(args.out).expanduser().resolve()) if args.out else None
     site = Path(args.export_html).expanduser().resolve() if args.export_html else None
     if site is not None:   # a folder it may not write fails now, not after the model has written the wiki
-        from ..core.index.repositories import default_repo_name
         from ..core.wiki.site import check_target
-        check_target(site, default_repo_name(Path(repo)) if repo.lower().endswith(".zip") else repo)
+        check_target(site, default_repo_name(Path(repo)) if source is not None else repo)
     final = _run_job(args, f"writing the wiki of {Path(repo).name} ({', '.join(specs)})",
                      GENERATE_WIKI, repo, specs, out)
     if isinstance(final, int):

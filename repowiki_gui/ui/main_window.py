@@ -10,7 +10,7 @@ from PySide6.QtCore import QByteArray, QSettings, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDragMoveEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QSplitter, QTabWidget, QWidget
 
-from ..core.index.repositories import default_repo_name
+from ..core.index.repositories import ARCHIVE_SUFFIXES, default_repo_name
 from .pyside_fixes import emit
 from ..core.errors import SettingsError
 from ..settings import Settings, default_home
@@ -38,14 +38,16 @@ def default_chat_factory(bridge, source_view=None) -> QWidget:
 
 
 def check_drop(paths: list[Path]) -> tuple[list[Path], list[str]]:
-    """Split dropped files into ZIPs to index and one reason per refused file."""
+    """Split dropped paths into sources to index (ZIPs, .tar.gz/.tgz, folders) and one reason per refused one."""
     zips, refused = [], []
     for path in paths:
-        if not path.is_file():
-            refused.append(f"{path.name} is not a file")
-        elif path.suffix.lower() != ".zip":
-            refused.append(f"{path.name} is not a .zip file")
-        elif not zipfile.is_zipfile(path):   # reads the end-of-archive header only: quick
+        if path.is_dir():
+            zips.append(path)   # read in place by the job, under the same rules as an archive
+        elif not path.is_file():
+            refused.append(f"{path.name} is not a file or a folder")
+        elif not path.name.lower().endswith(ARCHIVE_SUFFIXES):
+            refused.append(f"{path.name} is not a .zip, .tar.gz or .tgz file")
+        elif path.suffix.lower() == ".zip" and not zipfile.is_zipfile(path):   # the end record only: quick
             refused.append(f"{path.name} is not a valid ZIP archive")
         else:
             zips.append(path)
@@ -349,12 +351,13 @@ class MainWindow(QMainWindow):
 
     # --- ZIPs -----------------------------------------------------------------------
     def queue_zips(self, paths: list[Path]) -> bool:
-        """Index every ZIP; refuse the whole lot, visibly, if any file is not a ZIP."""
+        """Index every source (ZIP, .tar.gz, folder); refuse the whole lot, visibly, if any path is none of them."""
         zips, refused = check_drop(paths)
         if refused or not zips:
-            text = "Only ZIP files can be indexed: " + "; ".join(refused or ["nothing to index"]) + "."
+            text = ("Only ZIP and .tar.gz archives and folders can be indexed: "
+                    + "; ".join(refused or ["nothing to index"]) + ".")
             self.statusBar().showMessage(text, 10000)
-            self.show_message("Not a ZIP file", text)
+            self.show_message("Cannot index that", text)
             return False
         for path in zips:
             self.bridge.call("indexZip", str(path), default_repo_name(path))
@@ -362,7 +365,7 @@ class MainWindow(QMainWindow):
         return True
 
     def open_zip_dialog(self) -> None:
-        dialog = QFileDialog(self, "Open ZIP", str(Path.home()), "ZIP archives (*.zip);;All files (*)")
+        dialog = QFileDialog(self, "Open ZIP", str(Path.home()), "Repository archives (*.zip *.tar.gz *.tgz);;All files (*)")
         dialog.setFileMode(QFileDialog.FileMode.ExistingFiles)
         dialog.filesSelected.connect(lambda files: self.queue_zips([Path(f) for f in files]))
         dialog.open()

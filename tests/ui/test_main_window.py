@@ -64,6 +64,24 @@ def test_several_zips_dropped_are_all_queued(qtbot, fake_bridge, qsettings, plac
     assert not open_boxes(window)
 
 
+def test_a_dropped_folder_and_tarball_are_queued_like_zips(qtbot, fake_bridge, qsettings, placeholder_chat,
+                                                           tmp_path):
+    import tarfile
+
+    window = MainWindow(fake_bridge, qsettings, chat_factory=placeholder_chat)
+    qtbot.addWidget(window)
+    window.show()
+    folder = tmp_path / "my-checkout"
+    folder.mkdir()
+    (folder / "a.py").write_text(APP_PY)
+    tarball = tmp_path / "pkg-1.0.tar.gz"
+    with tarfile.open(tarball, "w:gz") as tar:
+        tar.add(folder / "a.py", arcname="pkg-1.0/a.py")
+    drop_files(window, [folder, tarball])
+    assert fake_bridge.calls == [("indexZip", str(folder), "my-checkout"), ("indexZip", str(tarball), "pkg-1.0")]
+    assert not open_boxes(window)
+
+
 def test_cancel_and_retry_act_on_the_selected_job(qtbot, fake_bridge, qsettings, placeholder_chat):
     window = MainWindow(fake_bridge, qsettings, chat_factory=placeholder_chat)
     qtbot.addWidget(window)
