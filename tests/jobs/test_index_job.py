@@ -1,5 +1,11 @@
-"""`repowiki index` and `repowiki repos` end to end: real Redis, worker, ONNX model, LanceDB."""
+"""`repowiki index` and `repowiki repos` end to end: real Redis, worker, ONNX model, LanceDB.
+
+A ZIP, a folder read in place and a .tar.gz all go the same way (issue 15, point 3).
+"""
+import io
 import json
+import re
+import tarfile
 import zipfile
 
 from helpers.processes import run_cli
@@ -79,3 +85,74 @@ def test_remove_deletes_a_repository_and_a_second_remove_says_it_is_gone(home, t
     # and it can be indexed again from scratch
     assert run_cli("index", str(zip_path), home=home, timeout=300).returncode == 0
     assert json.loads(run_cli("repos", "--json", home=home).stdout)[0]["name"] == "demo"
+
+
+def summary(out: str) -> dict[str, int]:
+    """The numbers of `repowiki index`'s last line: files, chunks, and what changed."""
+    found = re.search(r"indexed \S+: (\d+) files, (\d+) chunks in [\d.]+ s \((\d+) changed, (\d+) removed files; "
+                      r"(\d+) chunks embedded, (\d+) reused\)", out)
+    assert found, out
+    return dict(zip(("files", "chunks", "changed", "removed", "embedded", "reused"), map(int, found.groups())))
+
+
+UTIL = "def double(x):\n    return 2 * x\n\n\ndef triple(x):\n    return 3 * x\n"
+
+
+def test_a_folder_is_indexed_in_place_and_reindexed_by_content(home, tmp_path):
+    folder = tmp_path / "demo-checkout"
+    for name, text in {"src/store.py": APP, "src/util.py": UTIL, "README.md": "# Demo\n\nStores data.\n",
+                       ".gitignore": "*.log\n", "debug.log": "noise\n", "node_modules/x/index.js": "x\n"}.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text)
+    (folder / "passwd").symlink_to("/etc/passwd")
+    before = sorted(p.relative_to(folder) for p in folder.rglob("*"))
+
+    first = run_cli("index", str(folder), home=home, timeout=300)
+    assert first.returncode == 0, first.stderr
+    assert summary(first.stdout)["files"] == 4  # store.py, util.py, README.md, .gitignore
+    repo = json.loads(run_cli("repos", "--json", home=home).stdout)[0]
+    assert repo["name"] == "demo-checkout" and repo["zip_path"] == str(folder)
+    assert repo["skipped"] == {"gitignored": 1, "vendored": 1, "link": 1}
+    found = json.loads(run_cli("search", "demo-checkout", "save records to a JSON file", "--json", home=home).stdout)
+    assert found["references"][0]["path"] == "src/store.py"
+
+    (folder / "src/util.py").touch()  # touched, not edited
+    again = run_cli("index", str(folder), home=home, timeout=300)
+    assert again.returncode == 0 and "unchanged: nothing to do" in again.stdout, again.stdout
+
+    (folder / "src/util.py").write_text(UTIL + "\n\ndef quadruple(x):\n    return 4 * x\n")
+    changed = summary(run_cli("index", str(folder), home=home, timeout=300).stdout)
+    assert changed["changed"] == 1 and changed["removed"] == 0
+    assert 1 <= changed["embedded"] < changed["chunks"]  # only util.py's new chunks went through the model
+    assert sorted(p.relative_to(folder) for p in folder.rglob("*")) == before  # nothing written into it
+
+
+def test_a_tarball_is_indexed_and_a_repacked_one_is_unchanged(home, tmp_path):
+    def pack(path, mtime):
+        with tarfile.open(path, "w:gz") as tar:
+            for name, text in {"src/store.py": APP, "README.md": "# Demo\n"}.items():
+                info = tarfile.TarInfo(f"demo-1.0/{name}")
+                info.size, info.mtime = len(text.encode()), mtime
+                tar.addfile(info, io.BytesIO(text.encode()))
+        return path
+
+    tarball = pack(tmp_path / "demo-1.0.tar.gz", 1_700_000_000)
+    first = run_cli("index", str(tarball), home=home, timeout=300)
+    assert first.returncode == 0, first.stderr
+    assert "indexed demo-1.0: 2 files" in first.stdout
+    sha = json.loads(run_cli("repos", "--json", home=home).stdout)[0]["zip_sha256"]
+
+    pack(tarball, 1_800_000_000)  # other bytes, the same files
+    again = run_cli("index", str(tarball), home=home, timeout=300)
+    assert again.returncode == 0 and "unchanged: nothing to do" in again.stdout, again.stdout
+    assert json.loads(run_cli("repos", "--json", home=home).stdout)[0]["zip_sha256"] != sha
+
+    hostile = tmp_path / "evil.tgz"
+    with tarfile.open(hostile, "w:gz") as tar:
+        link = tarfile.TarInfo("evil/passwd")
+        link.type, link.linkname = tarfile.SYMTYPE, "/etc/passwd"
+        tar.addfile(link)
+    failed = run_cli("index", str(hostile), "--name", "demo-1.0", home=home, timeout=300)
+    assert failed.returncode == 1
+    assert failed.stderr.strip() == ("repowiki: The tar archive holds a symbolic link (evil/passwd); "
+                                     "links are not followed.")
