@@ -88,6 +88,19 @@ def _reporter(ctx: Context):
     return report
 
 
+async def _in_thread(services: SessionServices, work):
+    """``work(call)`` in a worker thread; when the client cancels the call, its jobs are cancelled too."""
+    call = services.open_call()
+    try:
+        return await anyio.to_thread.run_sync(lambda: work(call), abandon_on_cancel=True)
+    except anyio.get_cancelled_exc_class():
+        with anyio.CancelScope(shield=True):
+            await anyio.to_thread.run_sync(call.cancel)
+        raise
+    finally:
+        services.close_call(call)
+
+
 def build_server(args) -> "tuple[MCPServer, SessionServices]":
     """The server and its session's services (started by the first tool that needs a job)."""
     home = data_home(args)
@@ -113,8 +126,7 @@ def build_server(args) -> "tuple[MCPServer, SessionServices]":
     async def search_code(repo: str, query: str, k: Optional[int] = None) -> dict:
         """Hybrid search (meaning and words) of a repository's code and wiki; the best k references with their lines."""
         count = _k(k, settings().retrieval_k)
-        return await anyio.to_thread.run_sync(lambda: services.search(repo, query, count),
-                                              abandon_on_cancel=True)
+        return await _in_thread(services, lambda call: services.search(call, repo, query, count))
 
     @server.tool()
     @refusing
@@ -125,8 +137,7 @@ def build_server(args) -> "tuple[MCPServer, SessionServices]":
         """
         count = _k(k, settings().retrieval_k)
         report = _reporter(ctx)
-        return await anyio.to_thread.run_sync(lambda: services.ask(repo, question, count, report),
-                                              abandon_on_cancel=True)
+        return await _in_thread(services, lambda call: services.ask(call, repo, question, count, report))
 
     @server.tool()
     @refusing
@@ -178,8 +189,7 @@ def build_server(args) -> "tuple[MCPServer, SessionServices]":
             raise UserError(f"The path {path} does not exist.")
         repo = repo_name_for(target, name)
         report = _reporter(ctx)
-        return await anyio.to_thread.run_sync(lambda: services.index(target, repo, report),
-                                              abandon_on_cancel=True)
+        return await _in_thread(services, lambda call: services.index(call, target, repo, report))
 
     return server, services
 

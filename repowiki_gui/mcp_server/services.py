@@ -27,15 +27,51 @@ Report = Callable[[float, float, str], None]
 TOKEN_REPORT_EVERY = 16
 
 
+class Call:
+    """The jobs one tool call enqueued, cancelled with it: the client gave up on the call, or the session ended.
+
+    A job enqueued after the cancel (the call's thread had not got that far) is cancelled at once.
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._jobs: list[tuple[object, str]] = []
+        self.cancelled = False
+
+    def enqueued(self, service, job_id: str) -> str:
+        with self._lock:
+            self._jobs.append((service, job_id))
+            late = self.cancelled
+        if late:
+            _cancel_quietly(service, job_id)
+        return job_id
+
+    def cancel(self) -> None:
+        with self._lock:
+            self.cancelled = True
+            jobs = list(self._jobs)
+        for service, job_id in jobs:
+            _cancel_quietly(service, job_id)
+
+
+def _cancel_quietly(service, job_id: str) -> None:
+    try:
+        service.cancel(job_id)
+    except UserError:
+        pass  # it had ended
+    except (RedisError, OSError):  # a Redis already gone must not keep the rest running
+        log.warning("could not cancel job %s", job_id, exc_info=True)
+
+
 class SessionServices:
-    """The job service of one MCP session, and the jobs it still has running."""
+    """The job service of one MCP session, and the calls that still run jobs."""
 
     def __init__(self, args):
         self.args = args
         self.manager = None
         self._service = None
         self._lock = threading.Lock()
-        self._running: set[str] = set()
+        self._calls: set[Call] = set()
         self._stopped = False
 
     def job_service(self):
@@ -49,55 +85,48 @@ class SessionServices:
                 self._service = job_service(self.manager)
             return self._service
 
-    def _track(self, job_id: str, running: bool) -> None:
+    def open_call(self) -> Call:
+        call = Call()
         with self._lock:
-            (self._running.add if running else self._running.discard)(job_id)
+            self._calls.add(call)
+        return call
+
+    def close_call(self, call: Call) -> None:
+        with self._lock:
+            self._calls.discard(call)
 
     def stop(self) -> None:
-        """Cancel this session's unfinished jobs, then stop what it started (nothing it found running)."""
+        """Cancel the jobs of the calls still running, then stop what this session started (nothing it found)."""
         with self._lock:
             self._stopped = True
-            running, self._running = set(self._running), set()
-            service, manager = self._service, self.manager
-        for job_id in running:
-            try:
-                service.cancel(job_id)
-            except UserError:
-                pass  # it ended meanwhile
-            except (RedisError, OSError):  # a Redis already gone must not keep the rest running
-                log.warning("could not cancel job %s at exit", job_id, exc_info=True)
+            calls, self._calls = list(self._calls), set()
+            manager = self.manager
+        for call in calls:
+            call.cancel()
         if manager is not None:
             manager.stop()
 
     # --- the jobs ---------------------------------------------------------------
-    def search(self, repo: str, query: str, k: int) -> dict:
+    def search(self, call: Call, repo: str, query: str, k: int) -> dict:
         service = self.job_service()
         t0 = time.perf_counter()
-        job_id = service.enqueue(RETRIEVAL, repo, query, k)
-        self._track(job_id, True)
-        try:
-            result = service.result_of(job_id, poll_s=0.05)
-        finally:
-            self._track(job_id, False)
+        job_id = call.enqueued(service, service.enqueue(RETRIEVAL, repo, query, k))
+        result = service.result_of(job_id, poll_s=0.05)
         return {"question": query, "references": result["references"],
                 "timings": {"retrieval_ms": round(result["retrieval_ms"], 1),
                             "total_ms": round((time.perf_counter() - t0) * 1000, 1)}}
 
-    def ask(self, repo: str, question: str, k: int, report: Report) -> dict:
+    def ask(self, call: Call, repo: str, question: str, k: int, report: Report) -> dict:
         """Retrieval and the streamed answer, as `repowiki ask` runs them; ``report`` hears each stage."""
         service = self.job_service()
         t0 = time.perf_counter()
         report(0, 100, "Searching the index")
         retrieval_id, answer_id = service.ask(repo, question, k, None)
-        for job_id in (retrieval_id, answer_id):
-            self._track(job_id, True)
+        call.enqueued(service, retrieval_id)
+        call.enqueued(service, answer_id)
         progress = _AnswerProgress(report, self.manager.settings.llm_max_tokens)
-        try:
-            done = service.follow_answer(answer_id, retrieval_id, progress.on_token, on_sources=progress.on_sources,
-                                         on_reading=progress.on_reading)
-        finally:
-            for job_id in (retrieval_id, answer_id):
-                self._track(job_id, False)
+        done = service.follow_answer(answer_id, retrieval_id, progress.on_token, on_sources=progress.on_sources,
+                                     on_reading=progress.on_reading)
         retrieval = service.status(retrieval_id)["result"] or {}
         report(100, 100, "Answered" if not done["stopped"] else "Stopped")
         first = progress.first_token_at
@@ -107,11 +136,10 @@ class SessionServices:
                             "first_token_ms": round((first - t0) * 1000, 1) if first else None,
                             "total_ms": round((time.perf_counter() - t0) * 1000, 1)}}
 
-    def index(self, path: Path, name: str, report: Report) -> dict:
+    def index(self, call: Call, path: Path, name: str, report: Report) -> dict:
         """The index job of `repowiki index`, its progress reported; the job's result."""
         service = self.job_service()
-        job_id = service.enqueue(INDEX_ZIP, str(path), name)
-        self._track(job_id, True)
+        job_id = call.enqueued(service, service.enqueue(INDEX_ZIP, str(path), name))
 
         def on_update(status: dict) -> None:
             prog = status.get("progress") or {}
@@ -120,10 +148,7 @@ class SessionServices:
             elif status["state"] == "started" and prog:
                 report(float(prog.get("progress", 0.0)), 100, prog.get("message") or prog.get("stage", ""))
 
-        try:
-            return service.result_of(job_id, on_update=on_update)
-        finally:
-            self._track(job_id, False)
+        return service.result_of(job_id, on_update=on_update)
 
 
 class _AnswerProgress:

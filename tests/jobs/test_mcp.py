@@ -97,6 +97,21 @@ def test_an_agent_indexes_searches_asks_and_reads_the_wiki_and_sources(home, tmp
             values = [p for p, _, _ in asking.seen]
             assert values == sorted(values)  # progress only grows
 
+            # an agent that gives up on a question: its answer job is cancelled too, and the session goes on
+            with anyio.CancelScope() as gave_up:
+                async def give_up(progress, total, message):
+                    gave_up.cancel()
+                await session.call_tool("ask", {"repo": "shop", "question": "how does the cart add an item?"},
+                                        progress_callback=give_up)
+            assert gave_up.cancelled_caught
+
+            def answer_ended_early():
+                jobs = json.loads(run_cli("jobs", "--json", home=home).stdout)
+                last = next(j for j in jobs if j["name"] == "qa.generate_answer")
+                return last["state"] == "canceled" or (last["state"] == "finished" and last["result"]["stopped"])
+            await anyio.to_thread.run_sync(lambda: wait_until(answer_ended_early, timeout_s=60,
+                                                              what="the abandoned answer cancelled"))
+
             lines = data(await session.call_tool("read_source", {"repo": "shop", "path": "src/shop/payment.py",
                                                                  "start_line": 4, "end_line": 7}))
             assert lines["text"].splitlines()[0].startswith("def verify_signature(")
