@@ -6,6 +6,7 @@ import json
 import os
 import re
 import signal
+import subprocess
 import sys
 import zipfile
 from contextlib import asynccontextmanager
@@ -187,3 +188,39 @@ def test_sigterm_stops_the_server_and_what_it_started(home, tmp_path):
                 lambda: wait_until(lambda: not processes_using(home), timeout_s=30, what="nothing left"))
 
     anyio.run(agent)
+
+
+def test_stdout_carries_only_the_protocol_while_services_start_and_stop(home):
+    """Raw JSON-RPC lines in, and every line out is a JSON-RPC message: no stray print, from the server or its children."""
+    from mcp_types import LATEST_PROTOCOL_VERSION
+
+    requests = [
+        {"jsonrpc": "2.0", "id": 1, "method": "initialize",
+         "params": {"protocolVersion": LATEST_PROTOCOL_VERSION, "capabilities": {},
+                    "clientInfo": {"name": "test", "version": "0"}}},
+        {"jsonrpc": "2.0", "method": "notifications/initialized"},
+        {"jsonrpc": "2.0", "id": 2, "method": "tools/call",   # starts Redis and the workers
+         "params": {"name": "search_code", "arguments": {"repo": "nope", "query": "x"}}},
+    ]
+    proc = subprocess.Popen([sys.executable, "-m", "repowiki_gui", "--home", str(home), "-v", "mcp"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    out_lines = []
+    for request in requests:
+        proc.stdin.write(json.dumps(request) + "\n")
+        proc.stdin.flush()
+        if "id" in request:   # wait for its answer before the next request
+            while True:
+                line = proc.stdout.readline()
+                assert line, proc.stderr.read()
+                out_lines.append(line)
+                if json.loads(line).get("id") == request["id"]:
+                    break
+    rest, err = proc.communicate(input="", timeout=60)   # stdin closed: the server stops what it started, exits
+    out_lines += rest.splitlines()
+    messages = [json.loads(line) for line in out_lines if line.strip()]
+    assert all(m["jsonrpc"] == "2.0" for m in messages)
+    answer = next(m for m in messages if m.get("id") == 2)["result"]
+    assert answer["isError"] is True and "nope" in answer["content"][0]["text"]
+    assert proc.returncode == 0, err
+    assert "started redis-server" in err     # logs went to stderr
+    assert not processes_using(home)
