@@ -8,12 +8,12 @@ sentence.  The server ends when the client closes stdin or sends SIGTERM (or
 SIGHUP); then it cancels its unfinished jobs and stops what it started.
 """
 # No `from __future__ import annotations`: the SDK reads the tools' annotations (Context among them) at run time.
+import functools
+import inspect
+import logging
 import os
 import signal
 import sys
-import functools
-import logging
-import inspect
 from pathlib import Path
 from typing import Optional
 
@@ -33,7 +33,7 @@ INSTRUCTIONS = (
     "RepoWiki answers questions about source repositories indexed on this machine, offline. "
     "list_repositories names them; search_code finds code; ask answers with numbered references; "
     "read_wiki_structure and read_wiki_page read a generated wiki; read_source reads lines of an indexed file; "
-    "index_archive indexes a ZIP (or re-indexes it).")
+    "index_archive indexes an archive, or indexes it again.")
 MAX_K = 50
 
 log = logging.getLogger(__name__)
