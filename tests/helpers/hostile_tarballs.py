@@ -9,13 +9,14 @@ tar bytes are put together by hand and gzipped here.
 from __future__ import annotations
 
 import gzip
-import io
 import random
 import tarfile
 import zlib
 from pathlib import Path
 
+from helpers import hostile_zips
 from helpers.hostile_zips import ABSOLUTE_TARGET, ESCAPE_NAME, Case
+from helpers.hostile_zips import build  # noqa: F401  (one case of any corpus, offered here too)
 
 GOOD = [("pkg-1.0/src/app.py", b"print('hello')\n"), ("pkg-1.0/README.md", b"# Hello\n")]
 GOOD_PATHS = ("README.md", "src/app.py")
@@ -111,11 +112,8 @@ def _truncated(folder: Path) -> Path:
 
 
 def _raw(data: bytes, file: str = "pkg-1.0.tar.gz"):
-    def build(folder: Path) -> Path:
-        path = folder / file
-        path.write_bytes(data)
-        return path
-    return build
+    """A builder writing ``data`` as it is (the ZIP corpus's, under a tarball's name)."""
+    return hostile_zips._raw(data, file)
 
 
 CASES: tuple[Case, ...] = (
@@ -153,13 +151,6 @@ CASES: tuple[Case, ...] = (
 BY_NAME = {case.name: case for case in CASES}
 
 
-def build(case: Case, root: Path) -> Path:
-    """Build ``case`` in a folder of its own under ``root``; return the file to index."""
-    folder = root / case.name
-    folder.mkdir(parents=True, exist_ok=True)
-    return case.build(folder)
-
-
 def build_corpus(root: Path) -> dict[str, Path]:
     """Every case, built under ``root``: case name -> file."""
-    return {case.name: build(case, root) for case in CASES}
+    return hostile_zips.build_corpus(root, CASES)

@@ -267,6 +267,6 @@ def build(case: Case, root: Path) -> Path:
     return case.build(folder)
 
 
-def build_corpus(root: Path) -> dict[str, Path]:
-    """Every case, built under ``root``: case name -> file."""
-    return {case.name: build(case, root) for case in CASES}
+def build_corpus(root: Path, cases: tuple[Case, ...] | None = None) -> dict[str, Path]:
+    """Every case (of this corpus, or ``cases``), built under ``root``: case name -> file."""
+    return {case.name: build(case, root) for case in (CASES if cases is None else cases)}
