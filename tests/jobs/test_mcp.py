@@ -160,7 +160,7 @@ def test_an_agent_indexes_searches_asks_and_reads_the_wiki_and_sources(home, tmp
 
 def test_the_server_uses_running_services_and_leaves_them_running(home, services, tmp_path):
     archive = shop_zip(tmp_path)
-    before = {p.pid for p in processes_using(home)}
+    redis_pid = services.connection().info("server")["process_id"]
 
     async def agent():
         async with mcp_session(home, sys.stderr) as session:
@@ -170,8 +170,9 @@ def test_the_server_uses_running_services_and_leaves_them_running(home, services
 
     anyio.run(agent)
     wait_until(lambda: not [p for p in processes_using(home) if "mcp" in p.info["cmdline"]], what="the server gone")
-    assert before <= {p.pid for p in processes_using(home)}   # the services it found still run
-    assert services.connection().ping()
+    # the services it found still run, and it started none of its own
+    assert services.connection().info("server")["process_id"] == redis_pid
+    assert len([p for p in processes_using(home) if "redis-server" in p.info["cmdline"][0]]) == 1
     assert all(wp.proc.poll() is None for wp in services.workers)
 
 
