@@ -6,6 +6,7 @@ test, the reference object of docs/design.md) takes any of them.
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 
@@ -32,3 +33,14 @@ class Span:
 
     def range_json(self) -> dict:
         return {"path": self.path, "start_line": self.start_line, "end_line": self.end_line}
+
+    def lines_hash(self, file_text: str | None) -> str:
+        """The sha256 of this range's lines in ``file_text`` ("" for a file that is gone).
+
+        Kept beside a citation when it is written, compared when it is read again: a different hash
+        means the cited code changed (a range past the file's new end hashes fewer lines, so it differs too).
+        """
+        if file_text is None:
+            return ""
+        lines = file_text.split("\n")[self.start_line - 1:self.end_line]
+        return hashlib.sha256("\n".join(lines).encode()).hexdigest()

@@ -5,6 +5,7 @@
     mkdocs.yml            navigation; ``mkdocs build --strict`` passes on it
     wiki.json             the manifest: pages in order, model, spec types, counts
     cache.json            prose by the hash of its sources (re-generation reuses it)
+    cited.json            each section's cited ranges with the hash of their lines (``stale``)
     docs/index.md         the home page
     docs/overview.md      one page per spec type; modules/<slug>.md per module
     docs/sources/<path>.md  the cited source files, with an anchor per cited range
@@ -25,6 +26,7 @@ from ..errors import UserError
 
 MANIFEST = "wiki.json"
 CACHE = "cache.json"
+CITED = "cited.json"
 DOCS = "docs"
 SOURCES = "sources"
 

@@ -5,12 +5,15 @@ describes exactly what chat answers from), plans the pages (``pages``),
 asks the model for each section's prose (``prose``, cached by the hash
 of its sources), renders markdown with source pages and an ``mkdocs.yml``,
 writes only the files whose content changed, and indexes the sections for
-chat.  No page is written until every page is ready, so a cancelled or
+chat.  Each section's cited lines are stamped (``stale``): the next run
+keeps the prose of a section whose cited code is unchanged, and asks the
+model again only for the stale ones.  No page is written until every page is ready, so a cancelled or
 failed run leaves the previous wiki as it was; the prose it already wrote is
 kept in the cache for the next run.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import shutil
@@ -36,7 +39,8 @@ from ..span import Span
 from .check import CheckStats, Vocabulary, measure_spans
 from .folder import CACHE, DOCS, MANIFEST, SPEC_TYPES, load_manifest, relative_link, source_page
 from .pages import SOURCES_LISTED_MAX, Links, PagePlan, Planner, SectionPlan, _label
-from .prose import write_prose
+from .prose import PROMPT_VERSION, write_prose
+from .stale import SectionStamp, load_stamps, save_stamps, stamp
 
 PROSE_SOURCES = 6          # chunks retrieved per section; the context budget may keep fewer
 
@@ -84,19 +88,23 @@ def generate_wiki(repo: str, folder: Path, *, store: ChunkStore, sections: Secti
     specs = [s for s in SPEC_TYPES if s in set(specs) | keep]  # regenerating one spec keeps the others
     plans = Planner(facts, files, specs).pages()
     writer = _ProseWriter(repo, folder, store, embedder, generator, vocab, options, progress,
-                          total=sum(1 for p in plans for s in p.sections if s.instruction))
+                          total=sum(1 for p in plans for s in p.sections if s.instruction), files=files,
+                          before=load_stamps(folder, repo))
     rendered: dict[str, str] = {}
     section_rows: list[SectionRow] = []
     cited: set[Span] = set()
+    stamps: list[SectionStamp] = []
     per_page: dict[str, float] = {}
     for plan in plans:
         tp = time.perf_counter()
         links = Links(plan.path)
         blocks = []
         for section in plan.sections:
-            prose_md, prose_refs = writer.write(plan, section, links) if section.instruction else ("", [])
+            prose_md, prose_refs, key = writer.write(plan, section, links) if section.instruction else ("", [], "")
             refs = list(dict.fromkeys(prose_refs + section.fact_sources))
             cited.update(refs)
+            stamps.append(stamp(plan.path, section.title, refs, files, prompt=writer.prompt_id(section) if key else "",
+                                prose_key=key, prose_sources=prose_refs))
             blocks.append((section.title, _section_markdown(section.title, prose_md, section.facts, refs, links)))
         rendered[plan.path], rows_of_page = _page_markdown(plan, blocks)
         section_rows.extend(rows_of_page)
@@ -118,6 +126,7 @@ def generate_wiki(repo: str, folder: Path, *, store: ChunkStore, sections: Secti
                         final.to_json(), per_page, round(writer.prose_s, 2), str(folder))
     atomic_write_text(folder / CACHE, json.dumps(writer.new_cache))
     atomic_write_text(folder / MANIFEST, json.dumps(_manifest(report, plans, generator.model_id, outputs), indent=1))
+    save_stamps(folder, repo, stamps)
 
     progress.update("sections", f"Indexing {len(section_rows)} sections for chat", 0, 1)
     _index_sections(repo, section_rows, sections, embedder, options.embed_max_tokens)
@@ -150,26 +159,43 @@ class _ProseWriter:
     """The model's prose for the sections that ask for it: retrieval, the prose cache, the counts."""
 
     def __init__(self, repo: str, folder: Path, store: ChunkStore, embedder: Embedder, generator: Generator,
-                 vocab: Vocabulary, options: WikiOptions, progress: Progress, total: int):
+                 vocab: Vocabulary, options: WikiOptions, progress: Progress, total: int, files: dict[str, str],
+                 before: dict[tuple[str, str], SectionStamp]):
         self.repo, self.folder, self.store, self.embedder, self.generator = repo, folder, store, embedder, generator
         self.vocab, self.options, self.progress, self.total = vocab, options, progress, total
+        self.files, self.before = files, before   # the code as indexed now; the last run's stamps
         self.cache = _load_cache(folder)
         self.new_cache: dict = {}   # keeps only what this wiki uses
         self.raw_stats = CheckStats()
         self.done = self.generated = self.reused = 0
         self.prose_s = 0.0
 
-    def write(self, plan: PagePlan, section: SectionPlan, links: Links) -> tuple[str, list[Span]]:
-        """The section's prose (markdown) and the spans it cites."""
+    def prompt_id(self, section: SectionPlan) -> str:
+        """What the model is asked for ``section``: a section asked the same keeps its prose while it is fresh."""
+        payload = json.dumps([PROMPT_VERSION, self.generator.model_id, section.instruction, section.query,
+                              section.scope])
+        return hashlib.sha256(payload.encode()).hexdigest()
+
+    def write(self, plan: PagePlan, section: SectionPlan, links: Links) -> tuple[str, list[Span], str]:
+        """The section's prose (markdown), the spans it cites, and its key in the cache ("" for none)."""
         self.progress.check()
         self.progress.update("page", f"{plan.title}: {section.title}", self.done, self.total)
+        before = self.before.get((plan.path, section.title))
+        stale_key = ""
+        if before is not None and before.prompt == self.prompt_id(section) and before.prose_key in self.cache:
+            if not before.changed(self.files):
+                return self._keep(before)
+            stale_key = before.prose_key   # stale: the model writes it again, even from the same sources
         hits = search(self.store, self.embedder, self.repo, section.query, k=PROSE_SOURCES, mode="vector",
                       scope=section.scope)
+        held = self.cache.pop(stale_key, None) if stale_key else None
         prose = write_prose(section.instruction, [Reference.of(h, i) for i, h in enumerate(hits, 1)],
                             self.generator, self.vocab, max_tokens=self.options.max_tokens,
                             temperature=self.options.temperature, cache=self.cache,
                             link=lambda r: links.to_source(r.path, r.start_line, r.end_line),
                             should_stop=_stop_flag(self.progress), max_prompt_tokens=self.options.max_prompt_tokens)
+        if held is not None:
+            self.cache.setdefault(stale_key, held)   # a stopped reply is not cached: keep the old one for later
         self.generated += prose.generated
         self.prose_s += prose.seconds
         self.reused += not prose.generated and bool(prose.sources)
@@ -180,7 +206,16 @@ class _ProseWriter:
             # kept at once: a run that is cancelled or times out still saves the next one this work
             atomic_write_text(self.folder / CACHE, json.dumps(self.cache))
         self.done += 1
-        return prose.text, [r.span for r in prose.sources]
+        return prose.text, [r.span for r in prose.sources], prose.key
+
+    def _keep(self, before: SectionStamp) -> tuple[str, list[Span], str]:
+        """A fresh section's prose as the last run wrote it (its sources' lines are as they were)."""
+        kept = self.cache[before.prose_key]
+        self.new_cache[before.prose_key] = kept
+        self.raw_stats.add(CheckStats(**kept["raw"]))
+        self.reused += 1
+        self.done += 1
+        return kept["text"], list(before.prose_sources), before.prose_key
 
 
 def _manifest(report: WikiReport, plans: list[PagePlan], model_id: str, outputs: dict[str, str]) -> dict:
