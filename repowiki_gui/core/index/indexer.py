@@ -24,6 +24,7 @@ from ..ingest.files import IngestLimits, ingest_source
 from ..models.embedder import Embedder
 from ..progress import NullProgress, Progress
 from .chunking import Chunk, chunk_file
+from .data_chunks import is_data
 from .repositories import RepoRegistry, Repository, check_repo_name
 from .store import ChunkStore
 
@@ -39,9 +40,10 @@ class IndexReport:
     changed_files: int
     removed_files: int
     embedded: int           # chunks that went through the model
-    reused_vectors: int     # chunks whose vector came from the index
+    reused_vectors: int     # chunks whose vector came from the index or from a copy of their text
     unchanged: bool         # nothing to write: the index already matched the source
     timings: dict[str, float] = field(default_factory=dict)
+    data_chunks: int = 0    # new chunks that are data (no vector: full text alone finds them)
 
     def to_dict(self) -> dict:
         return self.__dict__.copy()
@@ -73,7 +75,7 @@ def index_zip(zip_path: Path, repo: str, *, store: ChunkStore, registry: RepoReg
     timings["chunk_s"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    vectors, embedded, reused = _vectors(chunks, store, embedder, progress)
+    vectors, embedded, reused, data_chunks = _vectors(chunks, store, embedder, progress)
     timings["embed_s"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -102,7 +104,7 @@ def index_zip(zip_path: Path, repo: str, *, store: ChunkStore, registry: RepoReg
                       files={f.path: f.sha256 for f in ingested.files})
     timings["total_s"] = time.perf_counter() - t0
     return IndexReport(repo, len(ingested.files), dict(ingested.skipped), total_chunks, len(changed),
-                       len(removed), embedded, reused, unchanged, timings)
+                       len(removed), embedded, reused, unchanged, timings, data_chunks)
 
 
 @contextmanager
@@ -136,18 +138,27 @@ def _manifest(repo: str, store: ChunkStore, registry: RepoRegistry) -> dict[str,
 
 
 def _vectors(chunks: list[Chunk], store: ChunkStore, embedder: Embedder,
-             progress: Progress) -> tuple[np.ndarray, int, int]:
-    """Vectors for ``chunks``: from the index where the text is known, else from the model."""
+             progress: Progress) -> tuple[np.ndarray, int, int, int]:
+    """Vectors for ``chunks``: from the index where the text is known, else from the model, once per text.
+
+    Copies of one text in several files (licence headers, vendored or generated files) go through the
+    model once: their embedded texts differ only by the path in the header, and all get the first
+    copy's vector.  A chunk that is data (``data_chunks.is_data``) gets the zero vector: the store keeps
+    it out of vector search and full text still finds it.
+    Returns (vectors, texts embedded, chunks whose vector was reused, data chunks).
+    """
     vectors = np.zeros((len(chunks), embedder.dim), np.float32)
     if not chunks:
-        return vectors, 0, 0
-    known = store.vectors_for({c.content_hash for c in chunks})
-    todo: dict[str, list[int]] = {}
+        return vectors, 0, 0, 0
+    data = {c.content_hash for c in chunks if is_data(c.text)}
+    # a stored zero vector is "data" by an older rule: decide again rather than reuse it
+    known = {h: v for h, v in store.vectors_for({c.content_hash for c in chunks} - data).items() if v.any()}
+    todo: dict[tuple[str, str, str], list[int]] = {}  # (symbol, kind, text) -> the chunks it is
     for i, c in enumerate(chunks):
         if c.content_hash in known:
             vectors[i] = known[c.content_hash]
-        else:
-            todo.setdefault(c.content_hash, []).append(i)
+        elif c.content_hash not in data:
+            todo.setdefault((c.symbol, c.kind, c.text), []).append(i)
     # One global sort by length keeps padding small in every model batch.
     hashes = sorted(todo, key=lambda h: len(chunks[todo[h][0]].embed_text))
     step = max(1, embedder.batch_size) * 4
@@ -159,4 +170,5 @@ def _vectors(chunks: list[Chunk], store: ChunkStore, embedder: Embedder,
         for h, v in zip(batch, out):
             vectors[todo[h]] = v
     progress.update("embed", f"Embedded {len(hashes)} chunks ({len(known)} reused)", len(hashes), len(hashes))
-    return vectors, len(hashes), len(chunks) - sum(len(v) for v in todo.values())
+    data_chunks = sum(c.content_hash in data for c in chunks)
+    return vectors, len(hashes), len(chunks) - len(hashes) - data_chunks, data_chunks

@@ -4,6 +4,12 @@ A re-index is a single ``merge_insert`` commit: rows of changed and new files
 go in, rows of changed and removed files go out, rows of unchanged files are
 not touched.  LanceDB versions every commit, so a reader sees the index before
 or after a re-index, never half of it; a failed or killed job commits nothing.
+
+A row whose vector is all zeros has no vector (a data chunk, ``data_chunks``):
+its cosine distance is undefined, so LanceDB's vector search never returns it,
+flat or through IVF_PQ, while full-text and symbol search find it as any other
+row (tests/core/index/test_store.py).  The column stays non-null, so readers
+that take a row's vector need no special case: its similarity is 0.
 """
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
 """Indexing into real LanceDB on a temp dir, with the fake embedder (the real one has its own tests)."""
+import base64
 import threading
 
 import numpy as np
@@ -10,6 +11,7 @@ from repowiki_gui.core.index.repositories import RepoRegistry
 from repowiki_gui.core.index.store import ChunkStore
 from repowiki_gui.core.ingest.files import IngestLimits
 from repowiki_gui.core.progress import NullProgress
+from repowiki_gui.core.qa.search import search
 
 from helpers.demo_repo import APP, README, UTIL, make_zip, rows
 from helpers.fakes import FakeEmbedder
@@ -181,3 +183,49 @@ def test_a_file_comes_back_from_its_chunks(env, tmp_path):
     assert store.file_text("demo", "src/app.py") == APP.rstrip("\n")
     assert store.file_text("demo", "README.md") == README.rstrip("\n")
     assert store.file_text("demo", "nope.py") is None
+
+
+LICENCE = '''# Copyright (c) 2024 The Demo Authors. All rights reserved.
+# Licensed under the Apache License, Version 2.0 (the "License"); you may not use
+# this file except in compliance with the License.
+'''
+BLOB = "\n".join(base64.b64encode(bytes((i * 37 + j) % 256 for j in range(57))).decode() for i in range(10))
+
+
+def test_identical_chunk_texts_are_embedded_once_and_each_copy_is_found_by_vector(env, tmp_path):
+    embedder, store, _, run = env
+    report = run(make_zip(tmp_path / "a.zip", {"src/app.py": APP, "copy/app.py": APP, "src/util.py": UTIL}))
+    got = rows(store)
+    copies = {p: [r for r in got if r["path"] == p] for p in ("src/app.py", "copy/app.py")}
+    assert report.chunks == len(got) and len(copies["src/app.py"]) == len(copies["copy/app.py"]) > 1
+    assert report.embedded == len(got) - len(copies["copy/app.py"]) == sum(embedder.calls)
+    assert report.reused_vectors == len(copies["copy/app.py"])
+    for a, b in zip(*copies.values()):
+        assert a["text"] == b["text"] and np.array_equal(a["vector"], b["vector"]) and np.asarray(a["vector"]).any()
+    hits = search(store, embedder, "demo", "parse_config path read", k=10, mode="vector")
+    assert {"src/app.py", "copy/app.py"} <= {h.path for h in hits}
+
+
+def test_a_data_chunk_gets_no_vector_and_is_found_by_full_text(env, tmp_path):
+    embedder, store, _, run = env
+    report = run(make_zip(tmp_path / "a.zip", {"src/app.py": APP, "assets/logo.b64": BLOB}))
+    blob_rows = [r for r in rows(store) if r["path"] == "assets/logo.b64"]
+    assert blob_rows and report.data_chunks == len(blob_rows)
+    assert all(not np.asarray(r["vector"]).any() for r in blob_rows)
+    assert report.embedded == len(rows(store)) - len(blob_rows) == sum(embedder.calls)
+    token = BLOB.split("\n")[3]
+    assert "assets/logo.b64" not in {h.path for h in search(store, embedder, "demo", token, k=20, mode="vector")}
+    assert [h.path for h in search(store, embedder, "demo", token, k=3, mode="fts")][:1] == ["assets/logo.b64"]
+    assert "assets/logo.b64" in {h.path for h in search(store, embedder, "demo", token, k=5)}
+
+
+def test_a_stored_zero_vector_is_not_reused_for_text_that_is_not_data(env, tmp_path):
+    embedder, store, _, run = env
+    zip_path = make_zip(tmp_path / "a.zip", {"src/app.py": APP})
+    run(zip_path)
+    row = rows(store)[0]
+    store.table().update(where=f"chunk_id = '{row['chunk_id']}'", values={"vector": [0.0] * embedder.dim})
+    before = sum(embedder.calls)
+    report = run(zip_path, repo="again")  # the same texts: every vector reused but the zero one
+    assert report.data_chunks == 0 and report.embedded == 1 == sum(embedder.calls) - before
+    assert all(np.asarray(r["vector"]).any() for r in rows(store, "again"))

@@ -39,3 +39,26 @@ def test_a_reader_sees_a_later_index_after_refresh(tmp_path):
     reader.refresh()
     assert [f["path"] for f in reader.indexed_files("demo")] == ["a.py"]
     assert reader.file_text("demo", "a.py") == "line 1\nline 2"
+
+
+def test_a_row_without_a_vector_is_found_by_full_text_only_flat_and_with_a_vector_index(tmp_path):
+    dim = 16
+    store = ChunkStore(tmp_path / "lancedb", dim)
+    rng = np.random.default_rng(3)
+    chunks = [Chunk(path=f"src/m{i}.py", language="python", symbol=f"func{i}", kind="code", start_line=1,
+                    end_line=1, text=f"def func{i}(): pass", embed_text=f"func{i}") for i in range(600)]
+    chunks.append(Chunk(path="data/blob.txt", language=None, symbol="", kind="text", start_line=1, end_line=1,
+                        text="iVBORw0KGgoAAAANSUhEUgAAAAEAAAAB zebrablob", embed_text="blob"))
+    vectors = rng.normal(size=(len(chunks), dim)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    vectors[-1] = 0.0  # the data chunk: no vector
+    store.apply("demo", chunks, vectors, {c.path: "sha" for c in chunks}, set())
+    for min_rows in (10**6, 500):  # flat first, then with an IVF_PQ index built over the zero row too
+        store.ensure_indexes(vector_index_min_rows=min_rows)
+        assert store.has_vector_index() == (min_rows == 500)
+        for query in (vectors[0], -vectors[0], rng.normal(size=dim).astype(np.float32)):
+            hits = (store.table().search(query, vector_column_name="vector").distance_type("cosine").nprobes(24)
+                    .refine_factor(4).limit(len(chunks)).to_list())
+            assert hits and "data/blob.txt" not in {h["path"] for h in hits}
+        found = store.table().search("zebrablob", query_type="fts").limit(5).to_list()
+        assert [h["path"] for h in found] == ["data/blob.txt"]
