@@ -15,6 +15,7 @@ no-op by then).  Flags the user set in the environment are kept.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, Qt
@@ -52,6 +53,31 @@ def prepare() -> None:
             os.environ[name] = value
     if QCoreApplication.instance() is None:
         QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
+
+
+RENDERER_NICE = 10   # Mermaid's layout runs in the page's renderer: the window's own thread comes first
+
+
+def lower_priority(pid: int) -> None:
+    """Run every thread of the page's renderer process at ``RENDERER_NICE`` or lower (Linux; else nothing).
+
+    The window's UI thread also runs Chromium's browser side and paints the page. Chromium raises its
+    renderer's main and compositor threads to nice -8 where it may (as root), and a renderer laying out
+    diagrams then takes the CPU from the window on a busy machine (bench/ui_stall.py). Threads are
+    what Linux schedules, so each is set; called after every load, it catches threads started since.
+    """
+    if pid <= 0 or not sys.platform.startswith("linux"):
+        return
+    try:
+        tids = [int(t) for t in os.listdir(f"/proc/{pid}/task")]
+    except OSError:   # the renderer is gone
+        return
+    for tid in tids:
+        try:
+            if os.getpriority(os.PRIO_PROCESS, tid) < RENDERER_NICE:
+                os.setpriority(os.PRIO_PROCESS, tid, RENDERER_NICE)
+        except OSError:   # gone already, or not ours to change: it keeps its priority
+            pass
 
 
 class LocalOnly(QWebEngineUrlRequestInterceptor):

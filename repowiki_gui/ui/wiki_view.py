@@ -19,7 +19,7 @@ from pathlib import Path
 from PySide6.QtCore import (QAbstractItemModel, QModelIndex, QPersistentModelIndex, Qt, QTemporaryDir, QTimer,
                             QUrl, Signal)
 from PySide6.QtGui import QAction, QPalette
-from PySide6.QtWebEngineCore import QWebEnginePage
+from PySide6.QtWebEngineCore import QWebEngineLoadingInfo, QWebEnginePage
 from PySide6.QtWebEngineWidgets import QWebEngineView
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QMenu, QPushButton, QSplitter,
                                QStackedWidget, QToolButton, QTreeView, QVBoxLayout, QWidget)
@@ -151,6 +151,10 @@ class WikiPage(QWebEnginePage):
     def expect(self, url: QUrl) -> None:
         self._loading = QUrl(url)
 
+    def expected(self) -> QUrl | None:
+        """The URL of the document last set."""
+        return self._loading
+
     def acceptNavigationRequest(self, url: QUrl, kind, is_main_frame: bool) -> bool:  # noqa: N802 -- Qt's name
         if self._loading is not None and url.toString().split("#")[0] == self._loading.toString().split("#")[0] \
                 and kind != QWebEnginePage.NavigationType.NavigationTypeLinkClicked:
@@ -177,6 +181,9 @@ class WikiBrowser(QWebEngineView):
     """
 
     _INLINE_LIMIT = 1_500_000   # bytes of HTML: setHtml takes up to 2 MB once percent-encoded
+    documentShown = Signal(str)  # the docs page whose document finished loading (not an earlier one)
+    _RETRIES = 3
+    _RENICE_AGAIN_MS = 1000
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -188,14 +195,54 @@ class WikiBrowser(QWebEngineView):
         self._profile.setParent(self.wiki_page)
         self.setPage(self.wiki_page)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.NoContextMenu)
+        self._renice_again = QTimer(self)   # a child: it dies with the view
+        self._renice_again.setSingleShot(True)
+        self._renice_again.setInterval(self._RENICE_AGAIN_MS)
+        self._renice_again.timeout.connect(self._renice)
+        self.loadFinished.connect(self._lower_renderer_priority)
+        self.wiki_page.loadingChanged.connect(self._on_loading)
         self._page = ""
+        self._html: str | None = None   # the document last set, to set again when its load is aborted
+        self._retries = 0
+        self._started = ""              # the URL of the load that started last
+
+    def _on_loading(self, info) -> None:
+        expected = self.wiki_page.expected()
+        ours = expected is not None and info.url().toString().split("#")[0] == expected.toString().split("#")[0]
+        status, url = info.status(), info.url().toString()
+        if status == QWebEngineLoadingInfo.LoadStatus.LoadStartedStatus:
+            self._started = url
+        elif status == QWebEngineLoadingInfo.LoadStatus.LoadSucceededStatus and ours:
+            emit(self.documentShown, self._page)
+        elif status == QWebEngineLoadingInfo.LoadStatus.LoadFailedStatus and url == self._started \
+                and (ours or info.url().scheme() == "data") and self._retries < self._RETRIES \
+                and self._html is not None:   # the latest load failed, not one it replaced
+            # A document set right after a refused link navigation is sometimes aborted by the end of that
+            # navigation: set it again (later, outside this signal).
+            self._retries += 1
+            QTimer.singleShot(0, self._show_again)
+
+    def _show_again(self) -> None:
+        if self._html is not None:
+            self._set(self._page, self._html)
+
+    def _lower_renderer_priority(self, _ok: bool = True) -> None:
+        web_engine.lower_priority(self.wiki_page.renderProcessPid())
+        self._renice_again.start()   # Chromium raises threads again once the page is painted: look once more
+
+    def _renice(self) -> None:
+        web_engine.lower_priority(self.wiki_page.renderProcessPid())
 
     def base_url(self, page: str) -> QUrl:
         return QUrl.fromLocalFile(str(self._docs / page))
 
     def show_html(self, page: str, html: str) -> None:
         """Show ``html`` as the document of docs page ``page``."""
-        self._page = page
+        self._retries = 0
+        self._set(page, html)
+
+    def _set(self, page: str, html: str) -> None:
+        self._page, self._html = page, html
         self.wiki_page.setBackgroundColor(self.palette().color(QPalette.ColorRole.Base))
         if len(html) * 3 > self._INLINE_LIMIT:   # utf-8 and percent-encoding: up to 3 bytes a character
             target = self._docs / f"{page}.html"
@@ -231,7 +278,7 @@ class WikiBrowser(QWebEngineView):
     def scroll_to(self, where: str | int) -> None:
         """Scroll to anchor ``where``, or to the section holding line ``where`` of the page's Markdown.
 
-        Waits for the diagrams (they change the page's height) before it scrolls.
+        Waits for the diagrams, if any (they change the page's height), before it scrolls.
         """
         if isinstance(where, int) and where > 0:
             find = ("var best = null; document.querySelectorAll('[data-line]').forEach(function (h) {"
@@ -242,7 +289,8 @@ class WikiBrowser(QWebEngineView):
             return
         self.page().runJavaScript(
             "(function () { function go() { " + find + " if (best) best.scrollIntoView(); }"
-            " if (document.documentElement.getAttribute('data-diagrams') === 'done') go();"
+            " if (!document.querySelector('div.diagram')"
+            " || document.documentElement.getAttribute('data-diagrams') === 'done') go();"
             " else document.addEventListener('repowiki-diagrams-done', go); })();")
 
 
@@ -303,7 +351,7 @@ class WikiView(QWidget):
         self.empty_button.clicked.connect(lambda: self.generate())
         self.tree.selectionModel().currentChanged.connect(self._on_tree_current)
         self.browser.wiki_page.linkClicked.connect(self._on_link_clicked)
-        self.browser.loadFinished.connect(self._on_load_finished)
+        self.browser.documentShown.connect(self._on_document_shown)
         bridge.reposChanged.connect(self._on_repos)
         bridge.wikiLoaded.connect(self._on_wiki_loaded)
         bridge.wikiPageLoaded.connect(self._on_page_loaded)
@@ -460,8 +508,8 @@ class WikiView(QWidget):
         dark = self.palette().color(QPalette.ColorRole.Base).lightness() < 128
         return html.replace('<html class="auto">', f'<html class="{"dark" if dark else "light"}">', 1)
 
-    def _on_load_finished(self, ok: bool) -> None:
-        if self._shown is None or not ok:   # not ok: a refused navigation, ended before our page loads
+    def _on_document_shown(self, page: str) -> None:
+        if self._shown is None or self._shown[1] != page:   # an earlier page's load, ended late
             return
         shown, self._shown = self._shown, None
         repo, page, where = shown

@@ -98,6 +98,12 @@ def js(qtbot, view, script: str, timeout: int = 10_000):
     return json.loads(got[0]) if got[0] else None   # undefined comes back as ""
 
 
+def click(qtbot, view, selector: str) -> str:
+    """Click the first element ``selector`` finds, as a person would; "missing" when there is none."""
+    return js(qtbot, view, f"(function () {{ var a = document.querySelector({json.dumps(selector)});"
+                           " if (!a) return 'missing: ' + document.title; a.click(); return 'clicked'; })()")
+
+
 def on_screen(qtbot, view, page: str) -> None:
     qtbot.waitUntil(lambda: view.page_on_screen() == page, timeout=15_000)
 
@@ -204,15 +210,26 @@ def test_clicking_a_tree_item_and_page_links_navigate(qtbot, view, bridge):
     assert view.current_page() == "overview.md"
     on_screen(qtbot, view, "overview.md")
     with qtbot.waitSignal(view.pageShown) as shown:   # a click in the page, as a person makes it
-        js(qtbot, view, "document.querySelector('a[href=\"modules/flask-json.md#dumps\"]').click()")
+        assert click(qtbot, view, 'a[href="modules/flask-json.md#dumps"]') == "clicked"
     assert shown.args == ["demo", "modules/flask-json.md"]
     assert view.tree.currentIndex().data(PAGE_ROLE) == "modules/flask-json.md"
     assert hrefs(qtbot, view) == ["../overview.md"]
     with qtbot.waitSignal(view.pageShown):
-        js(qtbot, view, "document.querySelector('a').click()")   # relative to modules/
+        assert click(qtbot, view, "a") == "clicked"   # relative to modules/
     assert view.current_page() == "overview.md"
     view.follow_link(QUrl("missing.md"))
     qtbot.waitUntil(lambda: "missing.md is not in the wiki of demo." in page_text(qtbot, view))
+
+
+def test_every_click_on_a_page_link_shows_the_page(qtbot, view):
+    # The page set right after a refused link navigation was sometimes aborted by its end (about one
+    # click in three here): the view sets it again.
+    for _ in range(10):
+        view.open_page("demo", "overview.md")
+        on_screen(qtbot, view, "overview.md")
+        with qtbot.waitSignal(view.pageShown, timeout=5_000) as shown:
+            assert click(qtbot, view, 'a[href="modules/flask-json.md#dumps"]') == "clicked"
+        assert shown.args == ["demo", "modules/flask-json.md"]
 
 
 def test_a_source_link_opens_the_source_view_at_its_lines(qtbot, view, bridge):
@@ -221,7 +238,7 @@ def test_a_source_link_opens_the_source_view_at_its_lines(qtbot, view, bridge):
     assert any(h.startswith("sources/") for h in hrefs(qtbot, view))
     assert view.source_view.isHidden()
     with qtbot.waitSignal(view.source_view.rangeShown) as shown:
-        js(qtbot, view, "document.querySelector('a[href^=\"sources/\"]').click()")
+        assert click(qtbot, view, 'a[href^="sources/"]') == "clicked"
     assert shown.args == ["demo", "src/flask/json/__init__.py", 3, 5]
     assert view.source_view.isVisible() and view.source_view.highlighted_range() == (3, 5)
     assert view.current_page() == "overview.md"

@@ -215,11 +215,13 @@ def document(page: RenderedPage, *, assets: str, theme: str = "auto", css: str |
     """
     style = f"<style>{css}</style>" if css is not None else f'<link rel="stylesheet" href="{assets}/wiki.css">'
     title = html.escape(page.title or "RepoWiki")
+    # Mermaid (3.5 MB of script to parse) only where a page has a diagram to draw
+    scripts = (f'<script src="{assets}/mermaid.min.js"></script><script src="{assets}/diagrams.js"></script>'
+               if '<div class="diagram"' in page.body else "")
     return (f'<!DOCTYPE html>\n<html class="{theme}"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
             f"<title>{title}</title>{style}</head>\n<body>{before}<main class=\"page\">{page.body}</main>{after}"
-            f'<script src="{assets}/mermaid.min.js"></script><script src="{assets}/diagrams.js"></script>'
-            f"</body></html>\n")
+            f"{scripts}</body></html>\n")
 
 
 def app_document(text: str) -> str:

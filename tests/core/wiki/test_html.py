@@ -75,6 +75,7 @@ def test_the_document_uses_only_the_shipped_scripts():
     assert scripts == [(web_assets() / "mermaid.min.js").as_uri(), (web_assets() / "diagrams.js").as_uri()]
     assert not re.search(r'(?:src|href)="https?:', doc)
     assert '<html class="auto">' in doc
+    assert "<script" not in app_document("# T\n\nNo diagram here.\n")
 
 
 def test_the_assets_ship_with_mermaids_licence():
