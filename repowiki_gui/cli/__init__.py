@@ -73,6 +73,9 @@ def _add_repository_commands(sub) -> None:
     p.add_argument("--out", default=None, metavar="DIR", help="export the markdown (and mkdocs.yml) to DIR")
     p.add_argument("--export-html", default=None, metavar="DIR",
                    help="also write the wiki to DIR as an offline HTML site (pages, search, diagrams)")
+    p.add_argument("--check", action="store_true",
+                   help="only list the sections whose cited code changed since the wiki was written "
+                        "(exit 0 when none, 3 when some are stale)")
     p.add_argument("--json", action="store_true")
     p = _command(sub, "repos", cmd_repos, "indexed repositories with file and chunk counts")
     p.add_argument("--json", action="store_true")

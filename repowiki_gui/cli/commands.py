@@ -96,6 +96,8 @@ def cmd_repos(args) -> int:
 def cmd_wiki(args) -> int:
     from ..core.wiki.folder import parse_spec_types
 
+    if args.check:
+        return _check_wiki(args)
     specs = parse_spec_types(args.spec)  # a bad --spec fails here, before any service starts
     from ..core.index.repositories import default_repo_name, source_path
 
@@ -128,6 +130,31 @@ def cmd_wiki(args) -> int:
     if site is not None:
         print(f"  HTML site: {r['html_exported_to']}/index.html")
     return 0
+
+
+def _check_wiki(args) -> int:
+    """``wiki REPO --check``: the sections whose cited code changed since the wiki was written; exit 3 if any."""
+    from ..core.errors import UserError
+    from ..core.index.repositories import default_repo_name, source_path
+    from ..core.wiki.stale import check_wiki
+
+    if args.out or args.export_html or args.spec:
+        raise UserError("--check only reads the wiki; run it without --spec, --out or --export-html.")
+    source = source_path(args.repo)
+    repo = default_repo_name(source) if source is not None else args.repo
+    manifest, stale = check_wiki(data_home(args), repo)
+    if args.json:
+        print_json({"repo": repo, "generated_at": manifest.get("generated_at"), "fresh": not stale,
+                    "stale": [s.to_json() for s in stale]})
+        return 3 if stale else 0
+    if not stale:
+        print(f"wiki of {repo}: fresh (the code its sections cite is unchanged since {manifest.get('generated_at')})")
+        return 0
+    print(f"wiki of {repo}: {len(stale)} stale sections (the code under them changed since the wiki was written; "
+          f"`repowiki wiki {repo}` rewrites them)")
+    for s in stale:
+        print(f"  {s.page}: {s.title}: " + ", ".join(span.label() for span in s.changed))
+    return 3
 
 
 def cmd_models(args) -> int:

@@ -13,9 +13,14 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..datadir import lancedb_dir, wiki_dir
+from ..errors import UserError
 from ..fsutil import atomic_write_text
+from ..index.repositories import check_repo_name
+from ..index.store import ChunkStore
+from ..models.embedder import DIM
 from ..span import Span
-from .folder import CITED
+from .folder import CITED, load_manifest
 
 
 @dataclass
@@ -88,3 +93,16 @@ def stale_sections(folder: Path, repo: str, files: dict[str, str]) -> list[Stale
         if changed:
             found.append(StaleSection(section.page, section.title, tuple(changed)))
     return found
+
+
+def check_wiki(home: Path, repo: str) -> tuple[dict, list[StaleSection]]:
+    """The manifest of ``repo``'s wiki in the data dir ``home`` and its stale sections, against the index now.
+
+    ``repowiki wiki REPO --check`` and the Wiki tab ask this; a UserError when there is no wiki.
+    """
+    folder = wiki_dir(home, check_repo_name(repo))
+    manifest = load_manifest(folder)
+    if manifest is None:
+        raise UserError(f"{repo} has no wiki yet; generate it first (`repowiki wiki {repo}`).")
+    files = ChunkStore(lancedb_dir(home), DIM).repo_texts(repo)
+    return manifest, stale_sections(folder, repo, files)

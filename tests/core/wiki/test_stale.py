@@ -2,6 +2,8 @@
 import re
 from pathlib import Path
 
+import pytest
+
 from repowiki_gui.core.index.indexer import index_zip
 from repowiki_gui.core.index.repositories import RepoRegistry
 from repowiki_gui.core.index.sections import SectionStore
@@ -133,3 +135,37 @@ def test_a_stale_section_is_rewritten_even_when_its_retrieved_sources_read_the_s
     again, gen = env.wiki(specs=["overview"], generator=FakeGenerator(["Rewritten once [1]."] * 5))
     assert again.prose_generated == 1 == len(gen.prompts)
     assert "Rewritten once" in _prose_sections(env.folder)[(page, _heading(title))]
+
+
+def test_check_wiki_reads_the_data_dir_and_repowiki_wiki_check_lists_the_stale_sections(tmp_path, capsys):
+    from repowiki_gui.cli import main
+    from repowiki_gui.core.datadir import lancedb_dir, wiki_dir
+    from repowiki_gui.core.errors import UserError
+    from repowiki_gui.core.models.embedder import DIM
+    from repowiki_gui.core.wiki.stale import check_wiki
+
+    home = tmp_path / "home"
+    env = Env(tmp_path)
+    env.embedder = FakeEmbedder(dim=DIM)
+    env.store = ChunkStore(lancedb_dir(home), DIM)
+    env.sections = SectionStore(lancedb_dir(home), DIM)
+    env.folder = wiki_dir(home, "shop")
+    env.index(SHOPWIKI)
+    with pytest.raises(UserError, match="has no wiki yet"):
+        check_wiki(home, "shop")
+    env.wiki(specs=["overview", "modules"])
+    assert check_wiki(home, "shop")[1] == []
+    assert main(["--home", str(home), "wiki", "shop", "--check"]) == 0
+    assert "wiki of shop: fresh" in capsys.readouterr().out
+
+    changed = dict(SHOPWIKI)
+    changed["src/shopwiki/pricing.py"] = changed["src/shopwiki/pricing.py"].replace('"apple": 3', '"apple": 4')
+    env.index(changed)
+    stale = check_wiki(home, "shop")[1]
+    assert stale
+    assert main(["--home", str(home), "wiki", "shop", "--check"]) == 3
+    out = capsys.readouterr().out
+    assert f"{len(stale)} stale sections" in out
+    assert all(f"  {s.page}: {s.title}: src/shopwiki/pricing.py:" in out for s in stale)
+    assert main(["--home", str(home), "wiki", "shop", "--check", "--out", str(tmp_path / "x")]) == 1
+    assert "--check only reads the wiki" in capsys.readouterr().err
