@@ -102,3 +102,43 @@ def test_cancelling_a_wiki_job_keeps_the_previous_wiki(service, home, tmp_path):
     final = service.wait(job, timeout_s=60)
     assert final["state"] in ("stopped", "canceled", "failed")
     assert pages() == before
+
+
+@pytest.mark.timeout(1500)
+def test_a_reindex_marks_the_sections_over_changed_lines_and_the_next_wiki_rewrites_them(service, home, tmp_path):
+    from repowiki_gui.core.datadir import wiki_dir
+    from repowiki_gui.core.wiki.stale import load_stamps
+
+    zip_path = write_zip(tmp_path / "shop.zip", SHOPWIKI)
+    first = service.enqueue("specs_v2.generate_specs_with_index", str(zip_path), ["overview"], None)
+    assert service.wait(first, timeout_s=900)["state"] == "finished"
+    fresh = run_cli("wiki", "shop", "--check", home=home, timeout=120)
+    assert fresh.returncode == 0 and "wiki of shop: fresh" in fresh.stdout, fresh.stderr
+
+    # change one line that a written section cites
+    stamps = load_stamps(wiki_dir(home, "shop"), "shop")
+    written = {k: s for k, s in stamps.items() if s.prose_key}
+    target = next(iter(written.values())).prose_sources[0]
+    lines = SHOPWIKI[target.path].split("\n")
+    lines[target.start_line - 1] += "  # changed"
+    write_zip(zip_path, dict(SHOPWIKI, **{target.path: "\n".join(lines)}))
+    indexed = run_cli("index", str(zip_path), home=home, timeout=300)
+    assert indexed.returncode == 0 and "1 changed" in indexed.stdout, indexed.stderr
+
+    check = run_cli("wiki", "shop", "--check", "--json", home=home, timeout=120)
+    assert check.returncode == 3, check.stderr
+    report = json.loads(check.stdout)
+    stale = {(s["page"], s["title"]) for s in report["stale"]}
+    assert report["fresh"] is False and stale
+    assert all(c["path"] == target.path for s in report["stale"] for c in s["changed"])
+    assert any(all(s.path != target.path for s in st.cited) for st in stamps.values()), "every section cites it"
+    text = run_cli("wiki", "shop", "--check", home=home, timeout=120)
+    assert text.returncode == 3 and f"{len(stale)} stale sections" in text.stdout
+
+    again = service.enqueue("specs_v2.generate_specs_with_index", "shop", ["overview"], None)
+    final = service.wait(again, timeout_s=900)
+    assert final["state"] == "finished"
+    assert final["result"]["prose_generated"] == len(stale & set(written))
+    assert final["result"]["prose_reused"] == len(set(written) - stale)
+    after = run_cli("wiki", "shop", "--check", home=home, timeout=120)
+    assert after.returncode == 0 and "fresh" in after.stdout
