@@ -63,7 +63,9 @@ class OnnxEmbedder(Embedder):
 
     def __init__(self, model_path: Path | None = None, tokenizer_path: Path | None = None,
                  threads: int = 2, batch_size: int = 64, max_tokens: int = 256,
-                 max_batch_tokens: int = 512):
+                 max_batch_tokens: int = 512, session_options: dict | None = None):
+        """``session_options``: attributes of onnxruntime's SessionOptions to set over ours
+        (``bench/index_bench.py`` measures the alternatives; a key starting with "config:" is a config entry)."""
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
@@ -80,6 +82,11 @@ class OnnxEmbedder(Embedder):
         opts.intra_op_num_threads = max(1, threads)
         opts.inter_op_num_threads = 1
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        for key, value in (session_options or {}).items():
+            if key.startswith("config:"):
+                opts.add_session_config_entry(key[len("config:"):], str(value))
+            else:
+                setattr(opts, key, value)
         self.session = ort.InferenceSession(str(model_path), opts, providers=["CPUExecutionProvider"])
         self._inputs = {i.name for i in self.session.get_inputs()}
         self.batch_size = batch_size

@@ -55,3 +55,13 @@ def test_fake_embedder_is_deterministic_and_normalised():
     a, b = fake.embed(["alpha beta", "alpha beta"])
     assert np.allclose(a, b) and abs(np.linalg.norm(a) - 1) < 1e-6
     assert fake.calls == [2]
+
+
+def test_session_options_are_set_and_leave_the_vectors_alone(model):
+    tuned = OnnxEmbedder(threads=1, batch_size=4, session_options={
+        "enable_cpu_mem_arena": False, "config:session.intra_op.allow_spinning": "0"})
+    assert tuned.session.get_session_options().enable_cpu_mem_arena is False
+    assert tuned.session.get_session_options().get_session_config_entry("session.intra_op.allow_spinning") == "0"
+    assert np.allclose(tuned.embed(SNIPPETS), model.embed(SNIPPETS), atol=1e-5)
+    with pytest.raises(AttributeError):
+        OnnxEmbedder(session_options={"no_such_option": 1})
