@@ -257,16 +257,24 @@ def cmd_ask(args) -> int:
 def cmd_conversations(args) -> int:
     from ..core.qa.conversations import Conversations
 
-    conversations = Conversations(app_db(data_home(args)))
+    home = data_home(args)
+    conversations = Conversations(app_db(home))
     data = conversations.turns(args.id) if args.id else conversations.list(args.repo)
     if args.id:
-        conversations.get(args.id)
+        from ..core.qa.stale import indexed_text, mark_stale
+
+        repo = conversations.get(args.id)["repo"]
+        data = mark_stale(app_db(home), args.id, data, repo, indexed_text(home))  # answers whose code changed
     if args.json:
         print_json(data)
         return 0
     for item in data:
         if args.id:
             print(f"Q: {item['question']}\nA: {item['answer']}\n")
+            if item.get("stale"):
+                changed = ", ".join(f"{r['path']}:{r['start_line']}-{r['end_line']}" for r in item["references"]
+                                    if r.get("stale"))
+                print(f"(stale: the code this answer cites changed since: {changed})\n")
         else:
             print(f"{item['id']}  {item['repo']:<20} {item['updated_at']}  {item['title']}")
     return 0

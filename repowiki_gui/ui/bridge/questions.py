@@ -74,9 +74,14 @@ class QuestionRequests:
     def loadConversation(self, conversation_id: str) -> None:
         from ...core.qa.conversations import Conversations
 
+        from ...core.qa.stale import indexed_text, mark_stale
+
         def run():
             conversations = Conversations(app_db(self.home))
-            conversations.get(conversation_id)   # a clear error for an unknown id
-            emit(self.conversationLoaded, conversation_id, conversations.turns(conversation_id))
+            repo = conversations.get(conversation_id)["repo"]   # a clear error for an unknown id
+            # each reference whose cited code changed since the answer carries "stale" (so does its turn)
+            turns = mark_stale(app_db(self.home), conversation_id, conversations.turns(conversation_id), repo,
+                               indexed_text(self.home))
+            emit(self.conversationLoaded, conversation_id, turns)
         self._guard(run)
 
