@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from ..datadir import lancedb_dir, wiki_dir
 from ..errors import UserError
@@ -106,3 +107,20 @@ def check_wiki(home: Path, repo: str) -> tuple[dict, list[StaleSection]]:
         raise UserError(f"{repo} has no wiki yet; generate it first (`repowiki wiki {repo}`).")
     files = ChunkStore(lancedb_dir(home), DIM).repo_texts(repo)
     return manifest, stale_sections(folder, repo, files)
+
+
+def stale_titles(folder: Path, repo: str, page: str, file_text: Callable[[str], str | None]) -> frozenset[str]:
+    """The titles of ``page``'s stale sections; ``file_text(path)`` is a file's text as indexed now (None: gone).
+
+    Only the files the page cites are read, so the Wiki tab can ask this for every page it shows.
+    """
+    texts: dict[str, str | None] = {}
+    titles = set()
+    for (on, title), section in load_stamps(folder, repo).items():
+        if on != page:
+            continue
+        for path in {s.path for s in section.cited} - set(texts):
+            texts[path] = file_text(path)
+        if section.changed({p: t for p, t in texts.items() if t is not None}):
+            titles.add(title)
+    return frozenset(titles)

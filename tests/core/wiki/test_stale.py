@@ -169,3 +169,20 @@ def test_check_wiki_reads_the_data_dir_and_repowiki_wiki_check_lists_the_stale_s
     assert all(f"  {s.page}: {s.title}: src/shopwiki/pricing.py:" in out for s in stale)
     assert main(["--home", str(home), "wiki", "shop", "--check", "--out", str(tmp_path / "x")]) == 1
     assert "--check only reads the wiki" in capsys.readouterr().err
+
+
+def test_stale_titles_reads_only_the_files_a_page_cites(tmp_path):
+    from repowiki_gui.core.wiki.stale import stale_titles
+
+    files = {"a.py": CODE, "b.py": CODE}
+    save_stamps(tmp_path, "r", [stamp("p.md", "One", [Span("a.py", 1, 2)], files),
+                                stamp("p.md", "Two", [Span("b.py", 1, 2)], files),
+                                stamp("q.md", "Three", [Span("a.py", 1, 2)], files)])
+    asked = []
+
+    def now(path):
+        asked.append(path)
+        return {"a.py": CODE.replace("line 2", "two")}.get(path)   # b.py is gone
+    assert stale_titles(tmp_path, "r", "p.md", now) == {"One", "Two"}
+    assert sorted(asked) == ["a.py", "b.py"]
+    assert stale_titles(tmp_path, "r", "other.md", now) == frozenset()
