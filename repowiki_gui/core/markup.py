@@ -39,6 +39,45 @@ def closes_fence(fence: str, line: str) -> bool:
         and not line.strip()[len(m.group(1)):].strip()
 
 
+def fence_info(line: str, fence: str) -> str | None:
+    """The info string after ``fence`` on its opening line; None when a backtick in it makes the line text."""
+    info = line.strip()[len(fence):].strip()
+    return None if fence[0] == "`" and "`" in info else info
+
+
+def split_fences(text: str) -> list[tuple[str, str, str]]:
+    """``text`` as runs in order: ("text", markdown, "") between fenced blocks, ("code", code, lang) for each.
+
+    A block's lines lose its opening fence's indentation; ``lang`` is the info string's first
+    word, lower-cased; an unclosed fence runs to the end.
+    """
+    runs: list[tuple[str, str, str]] = []
+    prose: list[str] = []
+    lines = text.split("\n")
+    i = 0
+    while i < len(lines):
+        fence = fence_opening(lines[i])
+        info = fence_info(lines[i], fence) if fence else None
+        if info is None:
+            prose.append(lines[i])
+            i += 1
+            continue
+        if prose:
+            runs.append(("text", "\n".join(prose), ""))
+            prose = []
+        indent = len(lines[i]) - len(lines[i].lstrip(" "))
+        body, j = [], i + 1
+        while j < len(lines) and not closes_fence(fence, lines[j]):
+            line = lines[j]
+            body.append(line[min(indent, len(line) - len(line.lstrip(" "))):])
+            j += 1
+        runs.append(("code", "\n".join(body) + "\n", info.split()[0].lower() if info else ""))
+        i = j + 1   # past the closing fence
+    if prose:
+        runs.append(("text", "\n".join(prose), ""))
+    return runs
+
+
 def fenced_rows(lines: list[str]) -> list[bool]:
     """For each line, whether it belongs to fenced code (its fence lines included)."""
     inside, fence = [], None

@@ -20,10 +20,9 @@ from pygments.lexers import TextLexer
 from PySide6.QtGui import (QFont, QPalette, QTextBlockFormat, QTextCharFormat, QTextCursor, QTextFormat, QTextLength,
                            QTextListFormat, QTextTableFormat)
 
-from ..core.markup import closes_fence, fence_opening
+from ..core.markup import closes_fence, fence_opening, split_fences
 from ..core.qa.answer import CITATION  # [3], [1, 2], each bracket of [1][2]; not x[1] (code)
 from .code_blocks import CodeWriter, lexer_for
-from .markdown_html import split_fences
 
 HEADING_SCALE = {1: 1.4, 2: 1.25, 3: 1.1}
 # Tags between which Python-Markdown's line breaks are layout, not a space of the text

@@ -9,7 +9,6 @@ from PySide6.QtCore import QUrl
 from PySide6.QtWidgets import QFileDialog, QTextBrowser
 
 from repowiki_gui.core.wiki.folder import SPEC_TYPES
-from repowiki_gui.ui.markdown_html import render_markdown
 from repowiki_gui.ui.wiki_view import PAGE_ROLE, WikiPageModel, WikiView
 
 from helpers.fake_bridge import FakeBridge
@@ -114,43 +113,6 @@ def page_text(qtbot, view) -> str:
 
 def hrefs(qtbot, view) -> list[str]:
     return js(qtbot, view, "Array.from(document.querySelectorAll('a[href]')).map(a => a.getAttribute('href'))")
-
-
-# --- rendering --------------------------------------------------------------------------
-def test_code_is_coloured_with_inline_styles():
-    html = render_markdown("```python\ndef f(x):\n    return x  # why\n```\n")
-    assert re.search(r'<span style="color: #[0-9A-Fa-f]+; font-weight: bold">def</span>', html)
-    assert "font-style: italic" in html   # the comment
-    assert "class=" not in html            # QTextBrowser reads no stylesheet
-
-
-def test_table_mermaid_and_raw_html_render_safely(qtbot):
-    html = render_markdown(OVERVIEW_MD)
-    assert "<table border=\"1\"" in html and "<th>Layer</th>" in html and "<td>WSGI</td>" in html
-    assert "Diagram (Mermaid): graph" in html
-    assert "App → Blueprint: dispatch" in html and "Blueprint → View" in html
-    assert "<img" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
-    assert 'href="sources/src/flask/json/__init__.py.md#L3-L5"' in html   # hrefs kept as written
-    browser = QTextBrowser()
-    qtbot.addWidget(browser)
-    browser.setHtml(html)
-    text = browser.toPlainText()
-    assert "<img src=x onerror=alert(1)> stays text." in text
-    assert "Diagram (Mermaid): graph" in text and "App → Blueprint: dispatch" in text
-    assert "def dumps(obj, **kwargs):" in text
-
-
-def test_raw_html_blocks_and_inline_tags_are_text():
-    html = render_markdown('<div onclick="x">\n<script>alert(1)</script>\n</div>\n\nA <b>bold</b> &amp; <a href="javascript:x">y</a>\n')
-    for tag in ("<div", "<script", "<b>", "<a href=\"javascript"):
-        assert tag not in html
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "&lt;b&gt;bold&lt;/b&gt;" in html
-
-
-def test_headings_carry_line_anchors():
-    html = render_markdown("# A\n\ntext\n\n```\n# not a heading\n```\n\n## B\n")
-    assert '<a name="line-1"></a>' in html and '<a name="line-9"></a>' in html
-    assert "line-6" not in html
 
 
 # --- the page tree ------------------------------------------------------------------------
@@ -508,10 +470,3 @@ def test_generate_and_export_through_the_real_bridge(qtbot, real_bridge, tmp_pat
     bridge.call("removeRepo", "shop")
     qtbot.waitUntil(lambda: not wiki_dir(home, "shop").exists(), timeout=60_000)
     assert SectionStore(home / "lancedb", 384).count("shop") == 0
-
-
-def test_mermaid_arrows_name_nodes_declared_before_the_arrows():
-    from repowiki_gui.ui.markdown_html import _mermaid_arrows
-
-    source = 'flowchart LR\n    n0["inventory/items.py"]\n    n1["inventory/report.py"]\n    n1 --> n0\n'
-    assert _mermaid_arrows(source) == ["inventory/report.py → inventory/items.py"]

@@ -39,14 +39,13 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexers import TextLexer, get_lexer_by_name
 from pygments.util import ClassNotFound
 
-from ..markup import closes_fence, fence_opening, markdown_headings
+from ..markup import markdown_headings, split_fences
 
 LIGHT_CODE_STYLE = "default"
 DARK_CODE_STYLE = "monokai"
 # The files of resources/web/ a page uses; the export copies them next to its pages.
 ASSETS = ("mermaid.min.js", "mermaid.LICENSE", "diagrams.js", "search.js", "wiki.css")
 _SOURCE_ANCHOR = re.compile(r'^<a id="(L\d+-L\d+)"></a>\s*$')
-_FENCE_INFO = re.compile(r"^ {0,3}(?:`{3,}|~{3,})[ \t]*([\w#+.-]*)")
 _HEADING_TAG = re.compile(r"<h([1-6])(?=[ >])")
 _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")
 _SHOWN_SCHEMES = ("http", "https", "mailto")   # shown as text with their address
@@ -89,30 +88,15 @@ class _Blocks(Preprocessor):
 
     def run(self, lines: list[str]) -> list[str]:
         out: list[str] = []
-        i = 0
-        while i < len(lines):
-            line = lines[i]
-            anchor = _SOURCE_ANCHOR.match(line)
-            if anchor:
-                out += ["", self.md.htmlStash.store(f'<a id="{anchor.group(1)}" class="source-range"></a>'), ""]
-                i += 1
+        for kind, body, lang in split_fences("\n".join(lines)):   # an unclosed fence runs to the end
+            if kind == "code":
+                block = _diagram_html(body) if lang == "mermaid" else _code_html(body, lang)
+                out += ["", self.md.htmlStash.store(block), ""]
                 continue
-            fence = fence_opening(line)
-            if fence is None or (fence[0] == "`" and "`" in line.strip()[len(fence):]):
-                out.append(line)
-                i += 1
-                continue
-            indent = len(line) - len(line.lstrip(" "))
-            lang = (_FENCE_INFO.match(line).group(1) or "").lower()
-            body, j = [], i + 1
-            while j < len(lines) and not closes_fence(fence, lines[j]):
-                row = lines[j]
-                body.append(row[min(indent, len(row) - len(row.lstrip(" "))):])
-                j += 1
-            code = "\n".join(body) + "\n"
-            block = _diagram_html(code) if lang == "mermaid" else _code_html(code, lang)
-            out += ["", self.md.htmlStash.store(block), ""]
-            i = j + 1   # past the closing fence (an unclosed fence runs to the end)
+            for line in body.split("\n"):
+                anchor = _SOURCE_ANCHOR.match(line)
+                out += (["", self.md.htmlStash.store(f'<a id="{anchor.group(1)}" class="source-range"></a>'), ""]
+                        if anchor else [line])
         return out
 
 
