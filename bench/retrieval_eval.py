@@ -13,6 +13,13 @@ latency, then the hybrid misses at 5 so a developer can see the failures.
 
 ``--home DIR`` keeps the index in DIR (DIR/lancedb, DIR/app.sqlite) and skips
 indexing when DIR already holds the repository, so re-runs are quick.
+
+``--together flask,humanize`` indexes those question sets' sdists into one
+data dir and asks each set's questions twice: of its own repository alone, and
+of the repositories together (a hit must then also be of the right repository).
+It prints hit@5 (recall@5) and MRR of each, the difference, and the same for
+interleaving the per-repository lists by rank, the alternative to merging by
+score that ``core.qa.search.merge_repositories`` was measured against.
 """
 from __future__ import annotations
 
@@ -38,10 +45,16 @@ REPO = "flask"
 MODES = ("vector", "fts", "hybrid")
 DEFAULT_QUESTIONS = BENCH_DIR / "questions_flask.json"
 DEFAULT_ZIP = Path.home() / ".cache" / "repowiki-bench" / "flask-3.1.3.zip"
+# --together: each question set with its sdist (bench/answer_eval.py's sets carry their gold files too)
+SETS = {"flask": (BENCH_DIR / "questions_flask.json", "flask==3.1.3"),
+        "humanize": (BENCH_DIR / "answers_humanize.json", "humanize==4.11.0"),
+        "itsdangerous": (BENCH_DIR / "answers_itsdangerous.json", "itsdangerous==2.2.0")}
 
 
 def load_questions(path: Path) -> list[dict]:
     questions = json.loads(Path(path).read_text(encoding="utf-8"))
+    if isinstance(questions, dict):   # an answer_eval set: its questions with gold files (not the unanswerable)
+        questions = [q for q in questions["questions"] if q.get("gold")]
     for i, item in enumerate(questions):
         if not item.get("q") or not item.get("gold"):
             raise SystemExit(f"{path}: question {i} needs a non-empty 'q' and 'gold'")
@@ -138,15 +151,89 @@ def print_report(results: dict[str, dict], questions: list[dict], k: int) -> Non
         print(f"    top-3: {', '.join(hybrid['tops'][i][:3]) or '(no results)'}")
 
 
+def set_zip(requirement: str) -> Path:
+    """The cached sdist ZIP of ``requirement`` (name==version), fetched once from the registry if absent."""
+    name, version = requirement.split("==")
+    cached = DEFAULT_ZIP.parent / f"{name}-{version}.zip"
+    if cached.is_file():
+        return cached
+    from index_bench import fetch_sdist_as_zip  # a registry download, at bench time only
+
+    return fetch_sdist_as_zip(requirement)
+
+
+def interleave(per_repo: dict[str, list], k: int) -> list:
+    """The per-repository ranked lists taken in turn, rank by rank (the alternative to merging by score)."""
+    out = []
+    for rank in range(max((len(v) for v in per_repo.values()), default=0)):
+        out += [hits[rank] for hits in per_repo.values() if rank < len(hits)]
+    return out[:k]
+
+
+def evaluate_together(home: Path, names: list[str], embedder, k: int) -> int:
+    from repowiki_gui.core.qa.search import search
+
+    if len(names) < 2 or any(n not in SETS for n in names):
+        raise SystemExit(f"--together needs two or more of {', '.join(SETS)}")
+    store = None
+    for name in names:
+        store = ensure_index(home, set_zip(SETS[name][1]), embedder, repo=name)
+    search(store, embedder, names, "warm up", k=k)
+    total = {"alone": [], "together": [], "interleaved": []}
+    latency = {"alone": [], "together": []}
+    print(f"\n{'set':<13} {'n':>3} {'hit@5 alone':>12} {'together':>9} {'diff':>7} {'interleaved':>12} "
+          f"{'MRR alone':>10} {'together':>9}")
+    for name in names:
+        ranks = {"alone": [], "together": [], "interleaved": []}
+        for item in load_questions(SETS[name][0]):
+            gold = set(item["gold"])
+            t0 = time.perf_counter()
+            alone = search(store, embedder, name, item["q"], k=k)
+            latency["alone"].append((time.perf_counter() - t0) * 1000)
+            t0 = time.perf_counter()
+            together = search(store, embedder, names, item["q"], k=k)
+            latency["together"].append((time.perf_counter() - t0) * 1000)
+            per_repo = {n: (alone if n == name else search(store, embedder, n, item["q"], k=k)) for n in names}
+            for key, hits in (("alone", alone), ("together", together), ("interleaved", interleave(per_repo, k))):
+                ranks[key].append(first_gold_rank([h.path if h.repo == name else "" for h in hits], gold))
+        row = {key: _recall(r, 5) for key, r in ranks.items()}
+        mrr = {key: sum(1 / x for x in r if x) / len(r) for key, r in ranks.items()}
+        for key in total:
+            total[key] += ranks[key]
+        print(f"{name:<13} {len(ranks['alone']):>3} {row['alone']:>12.3f} {row['together']:>9.3f} "
+              f"{row['together'] - row['alone']:>+7.3f} {row['interleaved']:>12.3f} {mrr['alone']:>10.3f} "
+              f"{mrr['together']:>9.3f}")
+    row = {key: _recall(r, 5) for key, r in total.items()}
+    print(f"{'all':<13} {len(total['alone']):>3} {row['alone']:>12.3f} {row['together']:>9.3f} "
+          f"{row['together'] - row['alone']:>+7.3f} {row['interleaved']:>12.3f}")
+    ratio = statistics.median(latency["together"]) / statistics.median(latency["alone"])
+    print(f"\nsearch p50: alone {statistics.median(latency['alone']):.1f} ms, together "
+          f"{statistics.median(latency['together']):.1f} ms ({ratio:.2f}x, one search per repository)")
+    return 0
+
+
+def _recall(ranks: list[int | None], at: int) -> float:
+    return sum(1 for r in ranks if r is not None and r <= at) / len(ranks)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--questions", default=str(DEFAULT_QUESTIONS))
     ap.add_argument("--zip", default=None, help=f"the repository ZIP (default {DEFAULT_ZIP})")
     ap.add_argument("--k", type=int, default=10)
     ap.add_argument("--home", default=None, help="keep (and reuse) the index in this directory")
+    ap.add_argument("--together", default=None, metavar="A,B",
+                    help=f"question sets asked alone and of their repositories together ({', '.join(SETS)})")
     args = ap.parse_args()
     if args.k < 1:
         raise SystemExit("--k must be at least 1")
+    if args.together:
+        names = [n.strip() for n in args.together.split(",") if n.strip()]
+        embedder = OnnxEmbedder(threads=2, batch_size=16)
+        if args.home:
+            return evaluate_together(Path(args.home).expanduser(), names, embedder, args.k)
+        with tempfile.TemporaryDirectory(prefix="repowiki-eval-") as tmp:
+            return evaluate_together(Path(tmp), names, embedder, args.k)
 
     questions = load_questions(Path(args.questions))
     zip_path = resolve_zip(args.zip)

@@ -21,9 +21,12 @@ def print_progress(status: dict) -> None:
 
 
 def print_refs(refs: list[dict]) -> None:
+    """One line per reference; ``repo:path`` when they come from several repositories."""
+    several = len({r.get("repo", "") for r in refs}) > 1
     for i, r in enumerate(refs, 1):
         symbol = f"  {r['symbol']}" if r["symbol"] else ""
-        print(f"[{i}] {r['path']}:{r['start_line']}-{r['end_line']}{symbol}  ({r['kind']}, {r['score']:.2f})")
+        where = f"{r['repo']}:{r['path']}" if several and r.get("repo") else r["path"]
+        print(f"[{i}] {where}:{r['start_line']}-{r['end_line']}{symbol}  ({r['kind']}, {r['score']:.2f})")
 
 
 class ReadingLine:

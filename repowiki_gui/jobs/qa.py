@@ -24,7 +24,8 @@ from ..core.index.sections import SectionStore
 from ..core.index.store import ChunkStore
 from ..core.qa.answer import AnswerResult, Reference, answer_question
 from ..core.qa.conversations import Conversations
-from ..core.qa.search import search
+from ..core.qa.search import parse_repos, search
+from ..core.qa.stale import indexed_text, reference_hashes, stamp_last_turn
 from ..settings import Settings, default_home
 from . import keys, models
 from .progress import JobProgress, cancel_requested
@@ -37,15 +38,21 @@ def _context() -> tuple[Path, Settings]:
     return home, Settings.load(home)
 
 
+def repositories(home: Path, repo: str) -> list[str]:
+    """The indexed repositories ``repo`` names: one name, ``a,b`` or ``all`` (a UserError for an unknown one)."""
+    return parse_repos(repo, [r.name for r in RepoRegistry(app_db(home)).all()])
+
+
 def open_conversation(home: Path, repo: str, question: str, conversation: str | None) -> str | None:
-    """The conversation a question goes into: ``"new"`` starts one titled by it, an id must exist, None is none."""
+    """The conversation a question goes into: ``"new"`` starts one titled by it, an id must exist, None is none.
+
+    A new conversation records the repositories ``repo`` names (``a,b``; ``all`` as the names it means now).
+    """
     if not conversation:
         return None
     conversations = Conversations(app_db(home))
     if conversation == "new":
-        if RepoRegistry(app_db(home)).get(repo) is None:
-            raise UserError(f"There is no indexed repository named {repo!r}; see `repowiki repos`.")
-        return conversations.create(repo, question)
+        return conversations.create(",".join(repositories(home, repo)), question)
     conversations.get(conversation)  # a clear error for an unknown id
     return conversation
 
@@ -59,17 +66,19 @@ def _search_query(home: Path, question: str, conversation_id: str | None) -> str
 
 
 def retrieval(repo: str, question: str, top_k: int = 8, conversation_id: str | None = None) -> dict:
-    """qa.retrieval: embed the question, hybrid search, keep the references for the answer job."""
+    """qa.retrieval: embed the question, hybrid search, keep the references for the answer job.
+
+    ``repo`` may name several repositories (``a,b``) or ``all``; each reference carries its own.
+    """
     t0 = time.perf_counter()
     job = get_current_job()
     home, settings = _context()
-    if RepoRegistry(app_db(home)).get(repo) is None:
-        raise UserError(f"There is no indexed repository named {repo!r}; see `repowiki repos`.")
+    repos = repositories(home, repo)
     progress = JobProgress.current()
     progress.update("search", "Searching the index", 0, 1)
     embedder = models.embedder(settings)
     store = ChunkStore(lancedb_dir(home), embedder.dim)
-    hits = search(store, embedder, repo, _search_query(home, question, conversation_id), k=top_k,
+    hits = search(store, embedder, repos, _search_query(home, question, conversation_id), k=top_k,
                   sections=SectionStore(lancedb_dir(home), embedder.dim))
     progress.update("search", f"Found {len(hits)} references", 1, 1)
     refs = [dict(h.to_json(), text=h.text, similarity=h.similarity) for h in hits]
@@ -97,6 +106,8 @@ def generate_answer(repo: str, question: str, retrieval_job_id: str, conversatio
     if conversation_id and not result.stopped:
         # saved before `done`: a reader that sees the end can ask its follow-up at once
         conversations.add_turn(conversation_id, question, result.text, used)
+        # the cited lines' hash, so a reopened conversation can say which answers' code changed since
+        stamp_last_turn(app_db(home), conversation_id, reference_hashes(used, repo, indexed_text(home)))
     stream.finish(result, used)
     progress.update("done", "Stopped by the user" if result.stopped else "Answered", stream.emitted, stream.emitted)
     return {"answer": result.text, "references": used, "cited": result.cited, "stopped": result.stopped}

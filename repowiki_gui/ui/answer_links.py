@@ -8,12 +8,18 @@ _LINE_SUFFIX = re.compile(r"(?::(\d+)(?:-(\d+))?|#L?(\d+)(?:-L?(\d+))?)$")
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 
 
-def reference_label(ref: dict) -> str:
-    """``path:start-end (symbol)`` as the user sees a source."""
-    label = f"{ref['path']}:{ref['start_line']}-{ref['end_line']}"
+def reference_label(ref: dict, with_repo: bool = False) -> str:
+    """``path:start-end (symbol)`` as the user sees a source; ``repo:path…`` with ``with_repo``."""
+    where = f"{ref['repo']}:{ref['path']}" if with_repo and ref.get("repo") else ref["path"]
+    label = f"{where}:{ref['start_line']}-{ref['end_line']}"
     if ref.get("kind") == "wiki":
         label = f"wiki {label}"   # a page of the generated wiki, not a file of the repository
     return f"{label} ({ref['symbol']})" if ref.get("symbol") else label
+
+
+def several_repos(references: list[dict]) -> bool:
+    """True when ``references`` come from more than one repository: then each label names its own."""
+    return len({r.get("repo", "") for r in references}) > 1
 
 
 def link_target(href: str, references: list[dict]) -> dict | None:
@@ -41,6 +47,6 @@ def link_target(href: str, references: list[dict]) -> dict | None:
         start = start or int(ref["start_line"])
         end = end or (start if m else int(ref["end_line"]))
         return {"path": ref["path"], "start_line": start, "end_line": max(start, end),
-                "symbol": "", "kind": ref.get("kind", "code")}
+                "symbol": "", "kind": ref.get("kind", "code"), "repo": ref.get("repo", "")}
     start = start or 1
     return {"path": path, "start_line": start, "end_line": max(start, end or start), "symbol": "", "kind": "code"}

@@ -1,5 +1,8 @@
 """The chat panel: pick a repository, ask, watch the answer stream, follow its citations.
 
+A question may go to several repositories: the chosen one and those checked under "Also ask"
+(shown once two are indexed); the bridge gets them as ``a,b``, as the command line's REPO.
+
 Before any repository is indexed, the transcript's place holds how to begin (an EmptyState).
 """
 from __future__ import annotations
@@ -20,6 +23,7 @@ from repowiki_gui.ui.transcript import Transcript
 from repowiki_gui.ui.widgets import refill_repo_combo
 
 _CONVERSATION_ID = Qt.ItemDataRole.UserRole
+_CONVERSATION_REPOS = Qt.ItemDataRole.UserRole + 1
 
 
 def answer_markdown(answer: str, references: list[dict]) -> str:
@@ -53,6 +57,12 @@ class ChatPanel(QWidget):
 
         self.repo_combo = QComboBox(self)
         self.repo_combo.setPlaceholderText(self.tr("No repository indexed yet"))
+        self.also_label = QLabel(self.tr("Also ask"), self)
+        self.also_repos = QListWidget(self)   # the other repositories, checkable: one question, several
+        self.also_repos.setObjectName("alsoRepos")
+        self.also_repos.setToolTip(self.tr("Check other repositories to ask them the same question; "
+                                           "each source names its repository"))
+        self.also_repos.setMaximumHeight(90)
         self.new_button = QPushButton(self.tr("New conversation"), self)
         self.conversations = QListWidget(self)
         self.transcript = Transcript(self)
@@ -101,6 +111,7 @@ class ChatPanel(QWidget):
         bridge.answerReading.connect(self._on_reading)
         bridge.answerDone.connect(self._on_done)
         bridge.answerFailed.connect(self._on_failed)
+        self._refill_also([])
         self._update_buttons()
 
     def _layout(self, owns_source: bool) -> None:
@@ -109,6 +120,8 @@ class ChatPanel(QWidget):
         side_layout.setContentsMargins(0, 0, 0, 0)
         side_layout.addWidget(QLabel(self.tr("Repository"), side))
         side_layout.addWidget(self.repo_combo)
+        side_layout.addWidget(self.also_label)
+        side_layout.addWidget(self.also_repos)
         side_layout.addWidget(self.new_button)
         side_layout.addWidget(self.conversations)
         chat = QWidget(self)
@@ -141,6 +154,21 @@ class ChatPanel(QWidget):
         """The selected repository name, or ""."""
         return self.repo_combo.currentText()
 
+    def current_repos(self) -> list[str]:
+        """The repositories the next question goes to: the selected one, then those checked under "Also ask"."""
+        repo = self.current_repo()
+        if not repo:
+            return []
+        checked = [self.also_repos.item(i).text() for i in range(self.also_repos.count())
+                   if self.also_repos.item(i).checkState() == Qt.CheckState.Checked]
+        return [repo] + [r for r in checked if r != repo]
+
+    def set_also_repos(self, names: list[str]) -> None:
+        """Check exactly ``names`` under "Also ask" (a conversation asked of several goes on with them)."""
+        for i in range(self.also_repos.count()):
+            item = self.also_repos.item(i)
+            item.setCheckState(Qt.CheckState.Checked if item.text() in names else Qt.CheckState.Unchecked)
+
     def conversation_id(self) -> str:
         """The conversation the next question continues ("" = a new one)."""
         return self._conversation_id
@@ -158,14 +186,31 @@ class ChatPanel(QWidget):
         self.new_button.setEnabled(not busy)
         self.conversations.setEnabled(not busy)
         self.repo_combo.setEnabled(not busy)
+        self.also_repos.setEnabled(not busy)
 
     # --- repositories and conversations --------------------------------------------
     def _on_repos(self, repos: list) -> None:
-        if refill_repo_combo(self.repo_combo, [r["name"] for r in repos]):
+        names = [r["name"] for r in repos]
+        if refill_repo_combo(self.repo_combo, names):
             self._on_repo_selected(self.current_repo())
+        self._refill_also(names)
         self._update_buttons()
 
+    def _refill_also(self, names: list[str]) -> None:
+        """Every repository but the selected one, checkable; the checks of those still indexed stay."""
+        checked = set(self.current_repos()[1:])
+        self.also_repos.clear()
+        for name in names:
+            if name != self.current_repo():
+                item = QListWidgetItem(name, self.also_repos)
+                item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+                item.setCheckState(Qt.CheckState.Checked if name in checked else Qt.CheckState.Unchecked)
+        several = len(names) > 1
+        self.also_label.setVisible(several)
+        self.also_repos.setVisible(several)
+
     def _on_repo_selected(self, repo: str) -> None:
+        self._refill_also([self.repo_combo.itemText(i) for i in range(self.repo_combo.count())])
         self.conversations.clear()
         self.new_conversation()
         if repo:
@@ -178,6 +223,7 @@ class ChatPanel(QWidget):
         for conv in conversations:
             item = QListWidgetItem(conv["title"] or self.tr("(untitled)"))
             item.setData(_CONVERSATION_ID, conv["id"])
+            item.setData(_CONVERSATION_REPOS, conv.get("repo") or "")
             item.setToolTip(conv.get("updated_at") or "")
             self.conversations.addItem(item)
             if conv["id"] == self._conversation_id:
@@ -197,6 +243,7 @@ class ChatPanel(QWidget):
             return
         self._conversation_id = conv_id
         self._last_answer = None
+        self.set_also_repos((item.data(_CONVERSATION_REPOS) or "").split(","))  # follow-ups ask the same ones
         self.transcript.clear_turns()
         self._bridge.call("loadConversation", conv_id)
         self._update_buttons()
@@ -207,7 +254,7 @@ class ChatPanel(QWidget):
         self.transcript.clear_turns()
         for turn in turns:
             self.question.remember(turn["question"])
-            self.transcript.begin_turn(self.current_repo(), turn["question"])
+            self.transcript.begin_turn(self.current_repo(), turn["question"])   # each source names its own repo
             self.transcript.finish_answer(turn["answer"], turn["references"])
             self._last_answer = (turn["answer"], turn["references"])
         self._update_buttons()
@@ -215,13 +262,13 @@ class ChatPanel(QWidget):
     # --- asking --------------------------------------------------------------------
     def ask(self) -> None:
         """Send the question box's text to the bridge and open a streaming answer."""
-        question, repo = self.question.text().strip(), self.current_repo()
+        question, repo = self.question.text().strip(), ",".join(self.current_repos())
         if not question or not repo or self.is_streaming():
             return
         self._request_id, self._answer_job, self._stop_requested = uuid.uuid4().hex, None, False
         self.question.remember(question)
         self.question.clear()
-        self.transcript.begin_turn(repo, question)
+        self.transcript.begin_turn(self.current_repo(), question)   # the sources name their repositories
         self._update_buttons()
         self._bridge.call("ask", self._request_id, repo, question, self._conversation_id)
 

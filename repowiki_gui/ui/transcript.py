@@ -15,7 +15,7 @@ from PySide6.QtCore import QEvent, QTimer, QUrl, Signal
 from PySide6.QtGui import QFont, QPalette, QTextBlockFormat, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import QTextBrowser
 
-from .answer_links import link_target, reference_label
+from .answer_links import link_target, reference_label, several_repos
 from .chat_markdown import AnswerWriter, answer_parser, settled_length
 from .source_lines import marker_of, remove_lines, toggle_block, write_lines, write_note
 from .pyside_fixes import emit
@@ -144,13 +144,16 @@ class Transcript(QTextBrowser):
 
     def _put_sources(self, references: list[dict], turn: int) -> None:
         self._put(self.tr("Sources"), self._fmt("note"))
+        with_repo = several_repos(references)
         for n, ref in enumerate(references, 1):
             self._break()
             if ref.get("kind") != "wiki":   # a wiki section unfolds in the Wiki tab, not here
                 glyph = EXPANDED if n in self._turns[turn]["unfolded"] else COLLAPSED
                 self._put(glyph, self._link(f"ref:{turn}:{n}:lines"))
                 self._put(" ", self._fmt())
-            self._put(f"[{n}] {reference_label(ref)}", self._link(f"ref:{turn}:{n}"))
+            self._put(f"[{n}] {reference_label(ref, with_repo)}", self._link(f"ref:{turn}:{n}"))
+            if ref.get("stale"):   # a reopened answer whose cited lines changed since (core/qa/stale.py)
+                self._put("  " + self.tr("(changed since)"), self._fmt("note"))
 
     def append_stream(self, delta: str) -> None:
         """Buffer a token; the timer renders the answer so far at most every STREAM_FLUSH_MS."""
@@ -242,6 +245,9 @@ class Transcript(QTextBrowser):
         if entry["stopped"]:
             self._break()
             self._put(self.tr("(stopped)"), self._fmt("note"))
+        if any(r.get("stale") for r in entry["references"]):
+            self._break()
+            self._put(self.tr("stale: the code this answer cites changed since it was written"), self._fmt("note"))
         if entry["references"] and not entry["sources_shown"]:
             self._break(2)
             self._put_sources(entry["references"], turn)
@@ -287,10 +293,14 @@ class Transcript(QTextBrowser):
             if turn != open_turn:
                 self._answer_start = None
             for n in sorted(entry["unfolded"]):
-                key = (entry["repo"], entry["references"][n - 1]["path"])
+                key = (self._repo_of(turn, entry["references"][n - 1]), entry["references"][n - 1]["path"])
                 text = self._texts.get(key)
                 note = self._unreadable.get(key) or self.tr("Loading the lines…")
                 self._replace_lines(turn, n, text if text is not None else note, note=text is None)
+
+    def _repo_of(self, turn: int, ref: dict) -> str:
+        """The repository a source is of: its own ``repo`` (a question asked of several), else the turn's."""
+        return ref.get("repo") or self._turns[turn]["repo"]
 
     # --- a source's lines, unfolded under it -----------------------------------------
     def is_unfolded(self, turn: int, n: int) -> bool:
@@ -315,7 +325,8 @@ class Transcript(QTextBrowser):
             self._replace_lines(turn, n, None)
             return
         self._turns[turn]["unfolded"].add(n)
-        ref, repo = self._turns[turn]["references"][n - 1], self._turns[turn]["repo"]
+        ref = self._turns[turn]["references"][n - 1]
+        repo = self._repo_of(turn, ref)
         text = self._texts.get((repo, ref["path"]))
         self._replace_lines(turn, n, text if text is not None else self.tr("Loading the lines…"),
                             note=text is None)
@@ -336,7 +347,7 @@ class Transcript(QTextBrowser):
     def _fill_waiting(self, repo: str, path: str, text: str, note: bool) -> None:
         for turn, n in sorted(self._waiting):
             ref = self._turns[turn]["references"][n - 1] if turn < len(self._turns) else None
-            if ref is not None and self._turns[turn]["repo"] == repo and ref["path"] == path:
+            if ref is not None and self._repo_of(turn, ref) == repo and ref["path"] == path:
                 self._waiting.discard((turn, n))
                 self._replace_lines(turn, n, text, note)
 
@@ -376,7 +387,8 @@ class Transcript(QTextBrowser):
         if len(parts) == 3 and parts[1] == "link" and parts[0].isdigit() and parts[2].isdigit():
             turn, i = int(parts[0]), int(parts[2])
             if turn < len(self._turns) and i < len(self._turns[turn]["links"]):
-                emit(self.referenceActivated, self._turns[turn]["repo"], self._turns[turn]["links"][i])
+                link = self._turns[turn]["links"][i]
+                emit(self.referenceActivated, self._repo_of(turn, link), link)
             return
         lines = len(parts) == 3 and parts[2] == "lines"
         parts = parts[:2] if lines else parts
@@ -387,4 +399,5 @@ class Transcript(QTextBrowser):
             if lines:
                 self.toggle_lines(turn, n)
             else:
-                emit(self.referenceActivated, self._turns[turn]["repo"], self._turns[turn]["references"][n - 1])
+                ref = self._turns[turn]["references"][n - 1]
+                emit(self.referenceActivated, self._repo_of(turn, ref), ref)

@@ -68,22 +68,24 @@ class Reference(Span):
     kind: str
     text: str
     n: int = 0
+    repo: str = ""     # the repository it is of
 
     @classmethod
     def of(cls, source: Reference | Span, n: int) -> Reference:
         """``source`` (a search hit or another reference) numbered ``n``."""
         return cls(source.path, source.start_line, source.end_line, source.symbol, source.score, source.kind,
-                   source.text, n)
+                   source.text, n, getattr(source, "repo", ""))
 
     @classmethod
     def from_json(cls, record: dict, n: int) -> Reference:
         """From a reference object of docs/design.md that also carries ``text``."""
         return cls(record["path"], record["start_line"], record["end_line"], record["symbol"], record["score"],
-                   record["kind"], record["text"], n)
+                   record["kind"], record["text"], n, record.get("repo", ""))
 
     def to_json(self) -> dict:
         """The reference object of docs/design.md (no text)."""
-        return {**self.range_json(), "symbol": self.symbol, "score": self.score, "kind": self.kind}
+        return {**self.range_json(), "symbol": self.symbol, "score": self.score, "kind": self.kind,
+                "repo": self.repo}
 
 
 @dataclass
@@ -118,9 +120,14 @@ class KeyLine:
     text: str
 
 
-def render_reference(ref: Reference) -> str:
-    """``[n] path lines a-b (symbol)`` and the text in a fence longer than any backtick run inside it."""
-    header = f"[{ref.n}] {ref.path} lines {ref.start_line}-{ref.end_line}"
+def render_reference(ref: Reference, with_repo: bool = False) -> str:
+    """``[n] path lines a-b (symbol)`` and the text in a fence longer than any backtick run inside it.
+
+    ``with_repo`` names the repository (``[n] repo:path lines a-b``): only when the sources come
+    from several, so a one-repository prompt stays as it always was.
+    """
+    where = f"{ref.repo}:{ref.path}" if with_repo and ref.repo else ref.path
+    header = f"[{ref.n}] {where} lines {ref.start_line}-{ref.end_line}"
     if ref.symbol:
         header += f" ({ref.symbol})"
     # A source that contains ``` must not be able to close our fence and speak as the prompt.
@@ -262,12 +269,18 @@ def _messages(question: str, refs: list[Reference], history: list[Turn]) -> list
     for turn in history:
         messages.append({"role": "user", "content": turn.question})
         messages.append({"role": "assistant", "content": turn.answer})
-    sources = "\n\n".join(render_reference(r) for r in refs)
+    with_repo = several_repos(refs)
+    sources = "\n\n".join(render_reference(r, with_repo) for r in refs)
     user = f"Sources:\n\n{sources}\n\nQuestion: {question}" if refs else f"Question: {question}"
     # Small models follow the last instruction best; repeating it here makes them brief and cite.
     user += f"\n\n{CLOSING_INSTRUCTION}"
     messages.append({"role": "user", "content": user})
     return messages
+
+
+def several_repos(refs: list[Reference]) -> bool:
+    """True when ``refs`` come from more than one repository: then each source names its own."""
+    return len({r.repo for r in refs}) > 1
 
 
 def warm_up(generator: Generator) -> int:
@@ -359,7 +372,8 @@ def build_messages(question: str, references: list[Reference], history: list[Tur
     # The most sources that fit without history, strongest first.  Start from an estimate
     # (rendered sources' tokens nearly add up) and settle it exactly: a few full counts, not one per source.
     k, total = 0, base
-    for cost in (generator.count_tokens(render_reference(r)) + 2 for r in refs):
+    with_repo = several_repos(refs)
+    for cost in (generator.count_tokens(render_reference(r, with_repo)) + 2 for r in refs):
         if total + cost + room > limit:
             break
         total, k = total + cost, k + 1

@@ -1,4 +1,7 @@
-"""Conversations in ``app.sqlite``: listed, resumed, and fed back to the model as history."""
+"""Conversations in ``app.sqlite``: listed, resumed, and fed back to the model as history.
+
+A conversation asked of several repositories records them all in ``repo``, comma-separated (``a,b``).
+"""
 from __future__ import annotations
 
 import json
@@ -44,6 +47,7 @@ class Conversations:
         return connect(self.db_path)
 
     def create(self, repo: str, title: str) -> str:
+        """A new conversation about ``repo`` (one name, or several as ``a,b``); its id."""
         conv_id = uuid.uuid4().hex[:12]
         with self._connect() as db:
             db.execute("INSERT INTO conversations VALUES (?,?,?,?,?)", (conv_id, repo, title[:120], _now(), _now()))
@@ -75,10 +79,12 @@ class Conversations:
         return [Turn(t["question"], t["answer"]) for t in self.turns(conv_id)]
 
     def list(self, repo: str | None = None) -> list[dict]:
+        """Every conversation, newest first; with ``repo``, those that asked it (alone or with others)."""
         query = "SELECT id, repo, title, created_at, updated_at FROM conversations"
         args: tuple = ()
         if repo:
-            query, args = query + " WHERE repo=?", (repo,)
+            query += " WHERE repo=? OR instr(',' || repo || ',', ',' || ? || ',') > 0"
+            args = (repo, repo)
         with self._connect() as db:
             rows = db.execute(query + " ORDER BY updated_at DESC", args).fetchall()
         return [dict(zip(("id", "repo", "title", "created_at", "updated_at"), r)) for r in rows]

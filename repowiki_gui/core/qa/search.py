@@ -3,14 +3,20 @@
 Each signal ranks candidates on its own; reciprocal rank fusion combines the
 ranks (scores of different signals are not comparable), a few cheap features
 rerank the fused list, and overlapping chunks of one file become one hit.
+
+Several repositories are searched one by one, each with its own candidates, and
+their ranked lists are merged fairly (``merge_repositories``): one query over all
+of them would let a big repository fill every candidate slot of a small one.
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
+from typing import Sequence
 
 import numpy as np
 
+from ..errors import UserError
 from ..index.sections import SectionStore
 from ..index.store import ChunkStore, sql_str
 from ..index.terms import expand_identifiers, split_identifier
@@ -41,9 +47,31 @@ class Hit(Span):
     score: float          # fused rank score, 0..1 (1 = first in every signal)
     similarity: float     # cosine similarity of the question and the best chunk: an absolute relevance
     chunk_ids: list[str] = field(default_factory=list)
+    repo: str = ""        # the repository it is of
 
     def to_json(self) -> dict:
-        return {**self.range_json(), "symbol": self.symbol, "score": round(self.score, 4), "kind": self.kind}
+        return {**self.range_json(), "symbol": self.symbol, "score": round(self.score, 4), "kind": self.kind,
+                "repo": self.repo}
+
+
+ALL_REPOS = "all"
+
+
+def parse_repos(spec: str, known: Sequence[str]) -> list[str]:
+    """The repositories ``spec`` names: one name, ``a,b``, or ``all``; an unknown name is a UserError."""
+    names = [n.strip() for n in spec.split(",") if n.strip()] if spec else []
+    if names == [ALL_REPOS] and ALL_REPOS not in known:
+        if not known:
+            raise UserError("No repository is indexed yet; index one with `repowiki index ZIP`.")
+        return sorted(known)
+    if not names:
+        raise UserError("Name a repository (or several as a,b, or all); see `repowiki repos`.")
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        which = ", ".join(repr(n) for n in unknown)
+        noun = "repository named" if len(unknown) == 1 else "repositories named"
+        raise UserError(f"There is no indexed {noun} {which}; see `repowiki repos`.")
+    return list(dict.fromkeys(names))
 
 
 def _fts_query(question: str) -> str:
@@ -73,18 +101,49 @@ def scope_filter(prefixes: list[str]) -> str:
     return " OR ".join(conds) or "false"
 
 
-def search(store: ChunkStore, embedder: Embedder, repo: str, question: str, k: int = 10, *,
+def search(store: ChunkStore, embedder: Embedder, repo: str | Sequence[str], question: str, k: int = 10, *,
            mode: str = "hybrid", candidates: int = 40, scope: list[str] | None = None,
            sections: SectionStore | None = None) -> list[Hit]:
-    """The ``k`` best hits of ``repo`` for ``question``; ``mode`` is hybrid, vector or fts.
+    """The ``k`` best hits of ``repo`` (a name, or several) for ``question``; ``mode`` is hybrid, vector or fts.
 
     ``scope`` keeps to files under those path prefixes; ``sections`` adds the wiki's sections as hits of kind "wiki".
+    Each hit carries its repository in ``repo``.
     """
+    repos = [repo] if isinstance(repo, str) else list(dict.fromkeys(repo))
+    qvec = embedder.embed([question])[0]
+    per_repo = {name: _search_one(store, name, question, qvec, k, mode=mode, candidates=candidates, scope=scope,
+                                  sections=sections) for name in repos}
+    return per_repo[repos[0]] if len(repos) == 1 else merge_repositories(per_repo, k)
+
+
+def merge_repositories(per_repo: dict[str, list[Hit]], k: int) -> list[Hit]:
+    """The ``k`` best of several repositories' ranked hits, each repository searched on its own.
+
+    A hit's score is rank-based (reciprocal rank fusion over its own repository's
+    signals, 1 = first in every one), so it does not depend on how big a
+    repository is or on its full-text statistics.  It is weighed by how well its
+    repository answers the question at all: the repository's best cosine
+    similarity over the best of any (one embedder makes cosines comparable).
+    A repository the question is not about then yields; one it is about, small
+    or big, keeps its ranks.  Each hit's ``score`` becomes the weighed one.
+    bench/retrieval_eval.py --together chose this over merging by score alone
+    and over interleaving by rank (README).
+    """
+    best = {repo: max((h.similarity for h in hits), default=0.0) for repo, hits in per_repo.items()}
+    top = max(best.values(), default=0.0)
+    weight = {repo: (b / top if top > 0 else 1.0) for repo, b in best.items()}
+    merged = [replace(h, score=h.score * weight[repo]) for repo, hits in per_repo.items() for h in hits]
+    merged.sort(key=lambda h: (-h.score, -h.similarity))   # the score is the one the answer's prompt orders by
+    return merged[:k]
+
+
+def _search_one(store: ChunkStore, repo: str, question: str, qvec: np.ndarray, k: int, *, mode: str,
+                candidates: int, scope: list[str] | None, sections: SectionStore | None) -> list[Hit]:
+    """The ``k`` best hits of one repository: every signal's candidates, fused, reranked, merged."""
     table = store.table()
     where = f"repo = {sql_str(repo)}"
     if scope is not None:
         where += f" AND ({scope_filter(scope)})"
-    qvec = embedder.embed([question])[0]
     ranked: list[tuple[float, list[dict]]] = []
     rows: dict[str, dict] = {}
 
@@ -125,7 +184,7 @@ def search(store: ChunkStore, embedder: Embedder, repo: str, question: str, k: i
     for cid, row in rows.items():
         fused[cid] = fused[cid] / best_possible + _rerank_bonus(row, qwords)
     order = sorted(fused, key=lambda cid: -fused[cid])
-    return _merge_overlaps([(rows[cid], fused[cid], sims[cid]) for cid in order], k)
+    return _merge_overlaps([(rows[cid], fused[cid], sims[cid]) for cid in order], k, repo)
 
 
 def _section_lists(sections: SectionStore, repo: str, question: str, qvec: np.ndarray,
@@ -166,7 +225,7 @@ def _rerank_bonus(row: dict, qwords: set[str]) -> float:
     return bonus
 
 
-def _merge_overlaps(scored: list[tuple[dict, float, float]], k: int) -> list[Hit]:
+def _merge_overlaps(scored: list[tuple[dict, float, float]], k: int, repo: str = "") -> list[Hit]:
     """Fold chunks of one file whose line ranges overlap or touch into one hit (best score kept)."""
     hits: list[Hit] = []
     lines_of: list[dict[int, str]] = []
@@ -189,7 +248,7 @@ def _merge_overlaps(scored: list[tuple[dict, float, float]], k: int) -> list[Hit
         lines_of.append(_numbered(row))
         hits.append(Hit(span.path, span.start_line, span.end_line, row["symbol"],
                         "wiki" if row["kind"] == "wiki" else "code", row["language"], row["text"],
-                        min(1.0, max(0.0, score)), sim, [row["chunk_id"]]))
+                        min(1.0, max(0.0, score)), sim, [row["chunk_id"]], repo))
     return hits
 
 

@@ -16,6 +16,7 @@ class QuestionRequests:
 
     @Slot(str, str, str, str)
     def ask(self, request_id: str, repo: str, question: str, conversation_id: str) -> None:
+        """``repo`` is one name or several as ``a,b`` (the chat's list); the first is the chat's chosen one."""
         from ...core.qa.conversations import Conversations
 
         if self.service is None:
@@ -31,9 +32,10 @@ class QuestionRequests:
             emit(self.answerFailed, request_id, f"The job service cannot be reached: {exc}")
             return
         emit(self.answerStarted, request_id, answer_id)
+        chosen = repo.split(",")[0]   # the conversation list shown is the chosen repository's
         if not conversation_id:
-            emit(self.conversationsChanged, repo, Conversations(app_db(self.home)).list(repo))
-        thread = threading.Thread(target=self._follow, args=(answer_id, retrieval_id, repo, conv_id),
+            emit(self.conversationsChanged, chosen, Conversations(app_db(self.home)).list(chosen))
+        thread = threading.Thread(target=self._follow, args=(answer_id, retrieval_id, chosen, conv_id),
                                   name=f"answer-{answer_id[:8]}", daemon=True)
         self._followers[answer_id] = thread
         thread.start()

@@ -214,7 +214,25 @@ def test_a_looping_answer_is_cut():
 def test_reference_json_has_the_design_shape():
     r = ref("src/pkg/mod.py", 0.83, start=10, symbol="func_name")
     assert r.to_json() == {"path": "src/pkg/mod.py", "start_line": 10, "end_line": 14, "symbol": "func_name",
-                           "score": 0.83, "kind": "code"}
+                           "score": 0.83, "kind": "code", "repo": ""}
+
+
+def test_sources_name_their_repository_only_when_they_come_from_several():
+    from dataclasses import replace
+
+    gen = FakeGenerator([])
+    one = [replace(ref("src/a.py", 0.9), repo="shop"), replace(ref("src/b.py", 0.8, start=5), repo="shop")]
+    single, used = build_messages("What does add do?", one, [], gen, max_answer_tokens=64)
+    plain, _ = build_messages("What does add do?", [replace(r, repo="") for r in one], [], gen, max_answer_tokens=64)
+    assert single == plain   # one repository: the prompt is as it always was
+    assert "[1] src/a.py lines" in single[-1]["content"] and "shop:" not in single[-1]["content"]
+    several = [one[0], replace(ref("lib/c.py", 0.7), repo="tools")]
+    messages, used = build_messages("What does add do?", several, [], gen, max_answer_tokens=64)
+    assert "[1] shop:src/a.py lines" in messages[-1]["content"]
+    assert "[2] tools:lib/c.py lines" in messages[-1]["content"]
+    assert [r.to_json()["repo"] for r in used] == ["shop", "tools"]
+    assert Reference.from_json(dict(used[1].to_json(), text="x"), 1).repo == "tools"
+    assert Reference.of(used[1], 4).repo == "tools"
 
 
 def _signer_source(start: int = 40) -> Reference:

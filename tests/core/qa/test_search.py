@@ -78,8 +78,8 @@ def test_modes_and_the_reference_shape(fake_store):
         hits = search(store, embedder, "shop", "database url postgres", k=3, mode=mode)
         assert hits and hits[0].path == "docs/setup.md", mode
     ref = hits[0].to_json()
-    assert set(ref) == {"path", "start_line", "end_line", "symbol", "score", "kind"}
-    assert ref["kind"] == "code" and 0 <= ref["score"] <= 1.2
+    assert set(ref) == {"path", "start_line", "end_line", "symbol", "score", "kind", "repo"}
+    assert ref["kind"] == "code" and 0 <= ref["score"] <= 1.2 and ref["repo"] == "shop"
 
 
 def test_overlapping_chunks_of_one_file_merge_into_one_hit(fake_store):
@@ -165,3 +165,89 @@ def test_wiki_sections_are_hits_of_kind_wiki(fake_store, tmp_path):
     assert wiki[0].to_json()["kind"] == "wiki"
     sections.replace("shop", [], embedder.embed([]).reshape(0, embedder.dim))
     assert sections.count("shop") == 0 and sections.count("other") == 1
+
+
+# --- several repositories -------------------------------------------------------------------------
+def _index(tmp_path, store, embedder, name: str, files: dict[str, str]) -> None:
+    zip_path = tmp_path / f"{name}.zip"
+    with zipfile.ZipFile(zip_path, "w") as zf:
+        for path, text in files.items():
+            zf.writestr(f"{name}-main/{path}", text)
+    index_zip(zip_path, name, store=store, registry=RepoRegistry(tmp_path / "app.sqlite"), embedder=embedder,
+              limits=IngestLimits())
+
+
+# A big repository about orders and payments, none of whose files is about durations.
+BIG = {f"src/orders/mod_{i}.py": f'''def handle_order_{i}(order, payment):
+    """Take order {i}, charge its payment and send the receipt."""
+    payment.charge(order.total)
+    return order.receipt()
+''' for i in range(120)}
+# A small one with the one file that answers a question about parsing durations.
+SMALL = {"clock/durations.py": '''def parse_duration(text):
+    """Parse a duration such as 1h30m into seconds."""
+    hours, _, minutes = text.partition("h")
+    return int(hours) * 3600 + int(minutes.rstrip("m") or 0) * 60
+''', "clock/zones.py": "def local_zone():\n    return 'UTC'\n"}
+
+
+@pytest.fixture
+def two_repos(tmp_path):
+    embedder = FakeEmbedder()
+    store = ChunkStore(tmp_path / "lancedb", embedder.dim)
+    _index(tmp_path, store, embedder, "big", BIG)
+    _index(tmp_path, store, embedder, "small", SMALL)
+    return store, embedder
+
+
+def test_a_small_repository_is_not_crowded_out_by_a_big_one(two_repos):
+    store, embedder = two_repos
+    question = "how does parse_duration turn a duration into seconds?"
+    alone = search(store, embedder, "small", question, k=5)
+    together = search(store, embedder, ["big", "small"], question, k=5)
+    assert alone[0].path == "clock/durations.py"
+    assert (together[0].repo, together[0].path) == ("small", "clock/durations.py")   # first, as alone
+    # and the big one's own question still finds its own file first, with the small one searched too
+    order = search(store, embedder, ["small", "big"], "what does handle_order_7 charge?", k=5)
+    assert (order[0].repo, order[0].path) == ("big", "src/orders/mod_7.py")
+
+
+def test_every_hit_carries_its_repository(two_repos):
+    store, embedder = two_repos
+    one = search(store, embedder, "big", "charge the payment", k=3)
+    assert one and {h.repo for h in one} == {"big"} and all(h.to_json()["repo"] == "big" for h in one)
+    both = search(store, embedder, ["big", "small"], "order payment duration seconds", k=200)
+    assert {h.repo for h in both} == {"big", "small"}
+    assert all(h.path in (BIG if h.repo == "big" else SMALL) for h in both)
+    assert [h.score for h in both] == sorted((h.score for h in both), reverse=True)
+
+
+def test_merge_weighs_each_repository_by_how_well_it_matches():
+    from repowiki_gui.core.qa.search import Hit, merge_repositories
+
+    def hit(repo, path, score, sim):
+        return Hit(path, 1, 2, "", "code", "python", "x", score, sim, [path], repo)
+
+    # "off" ranks its own best hit first (score 1.0) but matches the question far less than "on" does
+    merged = merge_repositories({"off": [hit("off", "o.py", 1.0, 0.2)],
+                                 "on": [hit("on", "a.py", 0.8, 0.8), hit("on", "b.py", 0.5, 0.6)]}, k=3)
+    assert [h.path for h in merged] == ["a.py", "b.py", "o.py"]
+    assert merged[2].score == pytest.approx(0.25)
+
+
+def test_repository_names_one_several_or_all():
+    from repowiki_gui.core.errors import UserError
+    from repowiki_gui.core.qa.search import parse_repos
+
+    known = ["flask", "humanize", "itsdangerous"]
+    assert parse_repos("flask", known) == ["flask"]
+    assert parse_repos("humanize, flask,humanize", known) == ["humanize", "flask"]
+    assert parse_repos("all", known) == sorted(known)
+    with pytest.raises(UserError, match=r"^There is no indexed repository named 'nope'; see `repowiki repos`\.$"):
+        parse_repos("flask,nope", known)
+    with pytest.raises(UserError, match=r"repositories named 'a', 'b'"):
+        parse_repos("a,b", known)
+    with pytest.raises(UserError, match="No repository is indexed yet"):
+        parse_repos("all", [])
+    with pytest.raises(UserError, match="Name a repository"):
+        parse_repos(" , ", known)
