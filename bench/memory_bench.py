@@ -12,11 +12,10 @@
    labelled so: the largest run's peak plus, per further chunk, what the job
    holds until its single commit (measured here: the Chunk objects, the
    vectors and the Arrow rows).
-2. Search p50 at ``--search-rows`` rows: the chunks table filled with the
-   corpus's real chunk texts repeated under other paths, with random unit
-   vectors (no model run, so it takes minutes, not hours), the full-text and
-   IVF_PQ indexes built as the indexer builds them; then ``core.qa.search``
-   hybrid with the real question embedder, p50 of 40 questions.
+2. Search p50 at ``--search-rows`` rows: bench/qa_bench.py's synthetic
+   corpus at that size (random words, random unit vectors: no model run, so
+   minutes, not hours), indexed as the indexer indexes (full text, IVF_PQ);
+   ``core.qa.search`` hybrid with the real question embedder.
 3. The whole app resident: ``repowiki`` (the window, offscreen) with its Redis
    and workers; once the interactive worker's models are loaded (the tree's
    RSS stops growing), the RSS and PSS (shared pages split between the
@@ -26,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import subprocess
 import sys
 import sysconfig
@@ -41,20 +39,15 @@ import psutil
 import pyarrow as pa
 
 from repowiki_gui.core.index.chunking import chunk_file
-from repowiki_gui.core.index.store import ChunkStore, chunk_schema
-from repowiki_gui.core.index.terms import search_terms
+from repowiki_gui.core.index.store import ChunkStore
 from repowiki_gui.core.ingest.files import IngestLimits, ingest_source
 from repowiki_gui.core.models.embedder import OnnxEmbedder
-from repowiki_gui.core.qa.search import search
 from repowiki_gui.jobs.manager import ServiceManager
 from repowiki_gui.jobs.service import JobService
 from repowiki_gui.settings import Settings
 
-QUESTIONS = ["how is a HTTP request parsed", "where are log records formatted", "parse a URL query string",
-             "how does the thread pool shut down", "decode a JSON document", "read a ZIP archive member",
-             "compare two files line by line", "format a date with the time zone", "escape HTML characters",
-             "send an email over SMTP"]
-
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from qa_bench import retrieval_latency  # noqa: E402  (bench/ is not a package)
 
 def stdlib_zip(n_files: int, out: Path) -> Path:
     root = Path(sysconfig.get_paths()["stdlib"])
@@ -133,44 +126,6 @@ def held_per_chunk(zip_path: Path) -> float:
     return (heap + arrow) / max(1, len(chunks))
 
 
-def search_at_size(zip_path: Path, rows: int, scratch: Path) -> dict:
-    embedder = OnnxEmbedder(threads=Settings().embed_threads)
-    chunks = [c for f in ingest_source(zip_path, IngestLimits()).files
-              for c in chunk_file(f.path, f.language, f.text, embedder.count_tokens, embedder.max_tokens)]
-    store = ChunkStore(scratch / "search-lancedb", embedder.dim)
-    schema = chunk_schema(embedder.dim)
-    rng = np.random.default_rng(0)
-    t0 = time.perf_counter()
-    written, copy = 0, 0
-    while written < rows:
-        batch = chunks[:min(len(chunks), rows - written)]
-        vecs = rng.normal(size=(len(batch), embedder.dim)).astype(np.float32)
-        vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
-        paths = [f"copy{copy}/{c.path}" for c in batch]
-        cols = {"chunk_id": [f"{copy}-{i}" for i in range(len(batch))], "repo": ["big"] * len(batch),
-                "path": paths, "language": [c.language or "" for c in batch], "symbol": [c.symbol for c in batch],
-                "kind": [c.kind for c in batch], "start_line": [c.start_line for c in batch],
-                "end_line": [c.end_line for c in batch], "text": [c.text for c in batch],
-                "content_hash": [f"{copy}-{c.content_hash}" for c in batch], "file_sha256": ["x"] * len(batch),
-                "terms": [search_terms(p, c.symbol, c.text) for p, c in zip(paths, batch)]}
-        arrays = [pa.array(cols[f.name], f.type) for f in schema if f.name != "vector"]
-        arrays.append(pa.FixedSizeListArray.from_arrays(pa.array(vecs.reshape(-1)), embedder.dim))
-        store.table().add(pa.Table.from_arrays(arrays, schema=schema))
-        written += len(batch)
-        copy += 1
-    store.ensure_indexes(Settings().vector_index_min_rows)
-    build_s = time.perf_counter() - t0
-    search(store, embedder, "big", QUESTIONS[0], k=10)  # warm
-    times = []
-    for _ in range(4):
-        for q in QUESTIONS:
-            t = time.perf_counter()
-            search(store, embedder, "big", q, k=10)
-            times.append((time.perf_counter() - t) * 1000)
-    return {"rows": store.count("big"), "build_s": build_s, "p50_ms": statistics.median(times),
-            "p90_ms": sorted(times)[int(len(times) * 0.9)], "vector_index": store.has_vector_index()}
-
-
 def _pss_kb(pid: int) -> int:
     try:
         for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
@@ -240,10 +195,11 @@ def main() -> int:
         print(f"  the job holds {per_chunk / 1024:.1f} KB per chunk until its one commit (chunks, vectors, the "
               f"Arrow rows; measured in this process); EXTRAPOLATED to 200,000 chunks: {at:.0f} MB "
               f"(target <= 1,024 MB; the largest run's peak plus that per chunk, not a measurement)", flush=True)
-        s = search_at_size(largest, args.search_rows, scratch)
-        print(f"search: {s['rows']} rows (real chunk texts repeated, random vectors; vector index "
-              f"{'built' if s['vector_index'] else 'NOT built'} in {s['build_s']:.0f} s with the full-text "
-              f"index): hybrid p50 {s['p50_ms']:.1f} ms, p90 {s['p90_ms']:.1f} ms (target p50 <= 50 ms)", flush=True)
+        n, p50, p95, build_s, indexed = retrieval_latency([args.search_rows], Settings(),
+                                                          OnnxEmbedder(threads=Settings().embed_threads))[0]
+        print(f"search: {n} rows (bench/qa_bench.py's corpus: random words, random vectors; vector index "
+              f"{'built' if indexed else 'NOT built'}, {build_s:.0f} s with the full-text index): hybrid p50 "
+              f"{p50:.1f} ms, p95 {p95:.1f} ms (target p50 <= 50 ms)", flush=True)
         if not args.skip_app:
             a = whole_app(scratch)
             print("whole app (window offscreen, Redis, workers, models loaded):")
