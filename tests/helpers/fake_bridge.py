@@ -75,6 +75,7 @@ class FakeBridge(BridgeSignals):
         from pathlib import Path
 
         from repowiki_gui.core.wiki.html import app_document
+        from repowiki_gui.core.wiki.stale import stale_titles
 
         self.calls.append(("loadWikiPage", (repo, page)))
         if self.wikis is None:
@@ -84,4 +85,6 @@ class FakeBridge(BridgeSignals):
         except (KeyError, OSError):
             self.wikiPageFailed.emit(repo, page, f"{page} is not in the wiki of {repo}.")
             return
-        self.wikiPageLoaded.emit(repo, page, app_document(text))
+        # as the real bridge: sections whose cited lines differ from ``sources`` now get the stale badge
+        stale = stale_titles(Path(self.wikis[repo]), repo, page, lambda path: (self.sources or {}).get((repo, path)))
+        self.wikiPageLoaded.emit(repo, page, app_document(text, stale))

@@ -116,7 +116,7 @@ def hrefs(qtbot, view) -> list[str]:
 
 
 # --- the page tree ------------------------------------------------------------------------
-def test_page_tree_model(qtmodeltester):
+def test_page_tree_model(qtbot, qtmodeltester):   # qtbot: the QApplication a widget needs
     owner = QTextBrowser()
     model = WikiPageModel(owner)
     assert model.parent() is owner   # QObject.parent() still works beside the item-model overload
@@ -470,3 +470,20 @@ def test_generate_and_export_through_the_real_bridge(qtbot, real_bridge, tmp_pat
     bridge.call("removeRepo", "shop")
     qtbot.waitUntil(lambda: not wiki_dir(home, "shop").exists(), timeout=60_000)
     assert SectionStore(home / "lancedb", 384).count("shop") == 0
+
+
+def test_a_section_whose_cited_code_changed_shows_the_stale_badge(qtbot, view, bridge, wiki_folder):
+    from repowiki_gui.core.span import Span
+    from repowiki_gui.core.wiki.stale import save_stamps, stamp
+
+    path = "src/flask/json/__init__.py"
+    then = {path: SOURCE}
+    save_stamps(wiki_folder, "demo", [stamp("overview.md", "Code", [Span(path, 4, 5)], then),
+                                      stamp("overview.md", "Layers", [Span(path, 1, 1)], then)])
+    bridge.sources[("demo", path)] = SOURCE.replace("json.dumps(obj)", "json.dumps(obj, indent=2)")  # line 5
+    view.open_page("demo", "overview.md")
+    on_screen(qtbot, view, "overview.md")
+    marked = js(qtbot, view, "Array.from(document.querySelectorAll('.stale-badge')).map(b => "
+                             "[b.previousElementSibling.textContent, b.getBoundingClientRect().height > 0])")
+    assert marked == [["Code", True]]
+    assert "stale: the code under this section changed since the wiki was written" in page_text(qtbot, view)

@@ -47,6 +47,9 @@ DARK_CODE_STYLE = "monokai"
 ASSETS = ("mermaid.min.js", "mermaid.LICENSE", "diagrams.js", "search.js", "wiki.css")
 _SOURCE_ANCHOR = re.compile(r'^<a id="(L\d+-L\d+)"></a>\s*$')
 _HEADING_TAG = re.compile(r"<h([1-6])(?=[ >])")
+_ESCAPED = re.compile(r"\\([\[\]|*_`<>\\])")   # a section title as the page's markdown escapes it
+STALE_BADGE = ('<p class="stale-badge" title="Generate the wiki again to rewrite it">stale: the code under this '
+               "section changed since the wiki was written</p>")
 _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")
 _SHOWN_SCHEMES = ("http", "https", "mailto")   # shown as text with their address
 
@@ -164,14 +167,23 @@ class RenderedPage:
     body: str    # HTML of the page's content
 
 
-def render_page(text: str, link_suffix: str = ".md") -> RenderedPage:
-    """The page's body HTML under the module's rules; ``link_suffix`` ".html" for the static site."""
+def render_page(text: str, link_suffix: str = ".md", stale: frozenset[str] = frozenset()) -> RenderedPage:
+    """The page's body HTML under the module's rules; ``link_suffix`` ".html" for the static site.
+
+    ``stale`` are the titles of the page's sections whose cited code changed (``stale``): each gets a badge.
+    """
     md = _markdown(link_suffix)
     body = md.convert(text)
     headings = markdown_headings(text.split("\n"))
     if len(headings) == len(_HEADING_TAG.findall(body)):   # else a heading we did not see: lines unknown
         rows = iter(headings)
         body = _HEADING_TAG.sub(lambda m: f'{m.group(0)} data-line="{next(rows).row + 1}"', body)
+        for h in headings if stale else ():
+            if h.level == 2 and _ESCAPED.sub(r"\1", h.title) in stale:
+                start = body.find(f'<h2 data-line="{h.row + 1}"')
+                end = body.find("</h2>", start) if start >= 0 else -1
+                if end >= 0:
+                    body = f"{body[:end + 5]}\n{STALE_BADGE}{body[end + 5:]}"
     title = next((h.title for h in headings), "")
     return RenderedPage(title=title, body=body)
 
@@ -208,6 +220,6 @@ def document(page: RenderedPage, *, assets: str, theme: str = "auto", css: str |
             f"{scripts}</body></html>\n")
 
 
-def app_document(text: str) -> str:
+def app_document(text: str, stale: frozenset[str] = frozenset()) -> str:
     """The window's page: assets from the installed resources (file: URLs), the stylesheet inline."""
-    return document(render_page(text), assets=web_assets().as_uri(), css=stylesheet())
+    return document(render_page(text, stale=stale), assets=web_assets().as_uri(), css=stylesheet())

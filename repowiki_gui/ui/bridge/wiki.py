@@ -6,7 +6,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Slot
 
-from ...core.datadir import wiki_dir
+from ...core.datadir import lancedb_dir, wiki_dir
 from ...jobs.names import GENERATE_WIKI
 from ..pyside_fixes import emit
 
@@ -58,7 +58,16 @@ class WikiRequests:
         except OSError:
             emit(self.wikiPageFailed, repo, page, f"{page} is not in the wiki of {repo}; generate the wiki again.")
             return
-        emit(self.wikiPageLoaded, repo, page, app_document(text))
+        emit(self.wikiPageLoaded, repo, page, app_document(text, self._stale_titles(repo, clean)))
+
+    def _stale_titles(self, repo: str, page: str) -> frozenset[str]:
+        """The page's sections whose cited code changed since the wiki was written: each shows a badge."""
+        from ...core.index.store import ChunkStore
+        from ...core.models.embedder import DIM
+        from ...core.wiki.stale import stale_titles
+
+        store = ChunkStore(lancedb_dir(self.home), DIM)
+        return stale_titles(wiki_dir(self.home, repo), repo, page, lambda path: store.file_text(repo, path))
 
     @Slot(str, str)
     def exportWikiHtml(self, repo: str, out_dir: str) -> None:

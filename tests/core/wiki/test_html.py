@@ -84,3 +84,13 @@ def test_the_assets_ship_with_mermaids_licence():
     assert "MIT License" in (web_assets() / "mermaid.LICENSE").read_text()
     head = (web_assets() / "mermaid.min.js").read_text(encoding="utf-8")[:200_000]
     assert "mermaid" in head
+
+
+def test_a_stale_section_gets_a_badge_after_its_heading():
+    from repowiki_gui.core.wiki.html import STALE_BADGE, render_page
+
+    text = "# Page\n\n## Purpose\n\nx\n\n## Uses `a\\_b` \\[1\\]\n\ny\n\n## Fresh\n\nz\n"
+    body = render_page(text, stale=frozenset({"Purpose", "Uses `a_b` [1]", "Page", "Gone"})).body
+    assert body.count(STALE_BADGE) == 2   # the page's own title is no section; an unknown title marks nothing
+    assert body.index(STALE_BADGE) > body.index("Purpose</h2>") and body.index("Fresh</h2>") > body.rindex(STALE_BADGE)
+    assert STALE_BADGE not in render_page(text).body
