@@ -139,3 +139,33 @@ def test_cli_search_and_ask_print_the_contract_json(home, tmp_path):
     assert lines[0] == "Sources:" and lines[1].startswith("[1] src/shop/payment.py:")
     assert text.stdout.count("Sources:") == 1 and lines[-1].strip()
     assert "Reading the sources" in text.stderr and "Reading the sources" not in text.stdout
+
+
+def test_a_reopened_answer_whose_cited_lines_changed_is_marked_stale(indexed, home, tmp_path):
+    service = indexed
+    conv = Conversations(service.home / "app.sqlite").create("shop", "signatures")
+    r, a = service.ask("shop", "what does verify_signature do?", conversation_id=conv)
+    service.follow_answer(a, r, lambda t: None)
+    fresh = run_cli("conversations", conv, "--json", home=home, timeout=120)
+    assert fresh.returncode == 0, fresh.stderr
+    [turn] = json.loads(fresh.stdout)
+    code = [ref for ref in turn["references"] if ref["kind"] == "code"]
+    assert code and turn["stale"] is False and all(ref["stale"] is False for ref in code)
+
+    target = code[0]
+    lines = FILES[target["path"]].split("\n")
+    lines[target["start_line"] - 1] += "  # changed"
+    zip_path = tmp_path / "shop2.zip"
+    with zipfile.ZipFile(zip_path, "w") as zf:
+        for name, text in dict(FILES, **{target["path"]: "\n".join(lines)}).items():
+            zf.writestr(f"shop-main/{name}", text)
+    assert service.wait(service.enqueue("indexing.index_zip", str(zip_path), "shop"), timeout_s=300)["state"] \
+        == "finished"
+    reopened = run_cli("conversations", conv, "--json", home=home, timeout=120)
+    [turn] = json.loads(reopened.stdout)
+    assert turn["stale"] is True
+    line = target["start_line"]   # one line edited in place: no other line moved
+    assert [ref["stale"] for ref in turn["references"] if ref["kind"] == "code"] == [
+        ref["path"] == target["path"] and ref["start_line"] <= line <= ref["end_line"] for ref in code]
+    text = run_cli("conversations", conv, home=home, timeout=120)
+    assert f"(stale: the code this answer cites changed since: {target['path']}:" in text.stdout

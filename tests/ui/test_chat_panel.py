@@ -318,3 +318,22 @@ def test_the_empty_states_button_opens_the_windows_zip_dialog(qtbot, fake_bridge
     assert window.chat.empty_state.isVisible()
     qtbot.mouseClick(window.chat.empty_state.button, Qt.MouseButton.LeftButton)
     assert opened == [window]
+
+
+def test_a_reopened_answer_whose_cited_code_changed_is_marked_stale(qtbot, panel, bridge):
+    bridge.conversationsChanged.emit("shop", [
+        {"id": "c3", "repo": "shop", "title": "signatures?", "created_at": "t", "updated_at": "t"}])
+    item = panel.conversations.item(0)
+    qtbot.mouseClick(panel.conversations.viewport(), Qt.MouseButton.LeftButton,
+                     pos=panel.conversations.visualItemRect(item).center())
+    changed = [dict(REFS[0], stale=True)] + [dict(r, stale=False) for r in REFS[1:]]
+    bridge.conversationLoaded.emit("c3", [
+        {"question": "how is it verified?", "answer": "With hmac [1].", "references": changed, "created_at": "t",
+         "stale": True},
+        {"question": "and carts?", "answer": "A list [1].", "references": [dict(REFS[1], stale=False)],
+         "created_at": "t", "stale": False}])
+    text = panel.transcript.toPlainText()
+    first, second = text.split("and carts?")
+    assert "stale: the code this answer cites changed since it was written" in first
+    assert f"[1] {REFS[0]['path']}" in first and first.count("(changed since)") == 1
+    assert "stale:" not in second and "(changed since)" not in second
