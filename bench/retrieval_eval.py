@@ -19,7 +19,8 @@ data dir and asks each set's questions twice: of its own repository alone, and
 of the repositories together (a hit must then also be of the right repository).
 It prints hit@5 (recall@5) and MRR of each, the difference, and the same for
 interleaving the per-repository lists by rank, the alternative to merging by
-score that ``core.qa.search.merge_repositories`` was measured against.
+score and merging by score alone, the alternatives ``core.qa.search.merge_repositories``
+was measured against.
 """
 from __future__ import annotations
 
@@ -179,12 +180,12 @@ def evaluate_together(home: Path, names: list[str], embedder, k: int) -> int:
     for name in names:
         store = ensure_index(home, set_zip(SETS[name][1]), embedder, repo=name)
     search(store, embedder, names, "warm up", k=k)
-    total = {"alone": [], "together": [], "interleaved": []}
+    total = {"alone": [], "together": [], "interleaved": [], "by score": []}
     latency = {"alone": [], "together": []}
     print(f"\n{'set':<13} {'n':>3} {'hit@5 alone':>12} {'together':>9} {'diff':>7} {'interleaved':>12} "
-          f"{'MRR alone':>10} {'together':>9}")
+          f"{'by score':>9} {'MRR alone':>10} {'together':>9}")
     for name in names:
-        ranks = {"alone": [], "together": [], "interleaved": []}
+        ranks = {"alone": [], "together": [], "interleaved": [], "by score": []}
         for item in load_questions(SETS[name][0]):
             gold = set(item["gold"])
             t0 = time.perf_counter()
@@ -194,18 +195,20 @@ def evaluate_together(home: Path, names: list[str], embedder, k: int) -> int:
             together = search(store, embedder, names, item["q"], k=k)
             latency["together"].append((time.perf_counter() - t0) * 1000)
             per_repo = {n: (alone if n == name else search(store, embedder, n, item["q"], k=k)) for n in names}
-            for key, hits in (("alone", alone), ("together", together), ("interleaved", interleave(per_repo, k))):
+            by_score = sorted((h for hs in per_repo.values() for h in hs), key=lambda h: -h.score)[:k]
+            for key, hits in (("alone", alone), ("together", together), ("interleaved", interleave(per_repo, k)),
+                              ("by score", by_score)):
                 ranks[key].append(first_gold_rank([h.path if h.repo == name else "" for h in hits], gold))
         row = {key: _recall(r, 5) for key, r in ranks.items()}
         mrr = {key: sum(1 / x for x in r if x) / len(r) for key, r in ranks.items()}
         for key in total:
             total[key] += ranks[key]
         print(f"{name:<13} {len(ranks['alone']):>3} {row['alone']:>12.3f} {row['together']:>9.3f} "
-              f"{row['together'] - row['alone']:>+7.3f} {row['interleaved']:>12.3f} {mrr['alone']:>10.3f} "
-              f"{mrr['together']:>9.3f}")
+              f"{row['together'] - row['alone']:>+7.3f} {row['interleaved']:>12.3f} {row['by score']:>9.3f} "
+              f"{mrr['alone']:>10.3f} {mrr['together']:>9.3f}")
     row = {key: _recall(r, 5) for key, r in total.items()}
     print(f"{'all':<13} {len(total['alone']):>3} {row['alone']:>12.3f} {row['together']:>9.3f} "
-          f"{row['together'] - row['alone']:>+7.3f} {row['interleaved']:>12.3f}")
+          f"{row['together'] - row['alone']:>+7.3f} {row['interleaved']:>12.3f} {row['by score']:>9.3f}")
     ratio = statistics.median(latency["together"]) / statistics.median(latency["alone"])
     print(f"\nsearch p50: alone {statistics.median(latency['alone']):.1f} ms, together "
           f"{statistics.median(latency['together']):.1f} ms ({ratio:.2f}x, one search per repository)")
