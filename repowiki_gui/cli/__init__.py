@@ -86,13 +86,14 @@ def _add_repository_commands(sub) -> None:
 
 def _add_question_commands(sub) -> None:
     """search, ask, conversations: questions about a repository."""
+    repos_help = "an indexed repository, several as a,b, or all"
     p = _command(sub, "search", cmd_search, "retrieval only")
-    p.add_argument("repo")
+    p.add_argument("repo", help=repos_help)
     p.add_argument("query")
     p.add_argument("-k", type=int, default=None, help="number of references")
     p.add_argument("--json", action="store_true")
     p = _command(sub, "ask", cmd_ask, "retrieval + streamed answer")
-    p.add_argument("repo")
+    p.add_argument("repo", help=repos_help)
     p.add_argument("question")
     p.add_argument("-k", type=int, default=None, help="number of references")
     p.add_argument("--json", action="store_true")
