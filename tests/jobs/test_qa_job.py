@@ -48,7 +48,8 @@ def test_answer_streams_tokens_and_ends_with_references(indexed):
     assert sources == [done["references"]]
     assert reading[0][0] == 0 and reading[-1][0] == reading[-1][1] > 0
     assert done["references"][0]["path"] == "src/shop/payment.py"
-    assert set(done["references"][0]) == {"path", "start_line", "end_line", "symbol", "score", "kind"}
+    assert set(done["references"][0]) == {"path", "start_line", "end_line", "symbol", "score", "kind", "repo"}
+    assert done["references"][0]["repo"] == "shop"
     assert float(done["first_token_ms"]) > 0
     # the references were kept in Redis with the 300 s TTL for the answer job
     ttl = service.connection.ttl(keys.REFS.format(retrieval_id))
