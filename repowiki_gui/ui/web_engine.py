@@ -14,8 +14,10 @@ no-op by then).  Flags the user set in the environment are kept.
 """
 from __future__ import annotations
 
+import atexit
 import os
 import sys
+import weakref
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, Qt
@@ -96,6 +98,29 @@ class LocalOnly(QWebEngineUrlRequestInterceptor):
             if any(path.startswith(folder) for folder in self._folders):
                 return
         info.block(True)
+
+
+_VIEWS: weakref.WeakSet = weakref.WeakSet()
+
+
+def delete_at_exit(view) -> None:
+    """Have ``view`` (with its page, and the page's profile) deleted before Python's own exit.
+
+    A profile must outlive its pages. At interpreter exit Python frees what is left in no
+    particular order, and QtWebEngine crashes (SIGSEGV, after "Release of profile requested but
+    WebEnginePage still not deleted") when a profile goes first. Deleting the view deletes its
+    page and then the page's children, the profile among them: the right order.
+    """
+    _VIEWS.add(view)
+
+
+@atexit.register
+def _delete_views() -> None:
+    import shiboken6
+
+    for view in list(_VIEWS):
+        if shiboken6.isValid(view):
+            shiboken6.delete(view)
 
 
 def local_profile(folders: list[Path]) -> tuple[QWebEngineProfile, LocalOnly]:

@@ -194,6 +194,7 @@ class WikiBrowser(QWebEngineView):
         self.wiki_page = WikiPage(self._profile, self)
         self._profile.setParent(self.wiki_page)
         self.setPage(self.wiki_page)
+        web_engine.delete_at_exit(self)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.NoContextMenu)
         self._renice_again = QTimer(self)   # a child: it dies with the view
         self._renice_again.setSingleShot(True)

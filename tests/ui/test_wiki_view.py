@@ -189,7 +189,7 @@ def test_every_click_on_a_page_link_shows_the_page(qtbot, view):
     for _ in range(10):
         view.open_page("demo", "overview.md")
         on_screen(qtbot, view, "overview.md")
-        with qtbot.waitSignal(view.pageShown, timeout=5_000) as shown:
+        with qtbot.waitSignal(view.pageShown, timeout=20_000) as shown:
             assert click(qtbot, view, 'a[href="modules/flask-json.md#dumps"]') == "clicked"
         assert shown.args == ["demo", "modules/flask-json.md"]
 
