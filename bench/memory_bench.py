@@ -136,6 +136,13 @@ def _pss_kb(pid: int) -> int:
     return 0
 
 
+def _label(cmdline: list[str]) -> str:
+    """"worker qa,retrieval" for a worker (its queues say which), else the first arguments."""
+    if "--queues" in cmdline:
+        return "worker " + cmdline[cmdline.index("--queues") + 1]
+    return " ".join(cmdline[:4])[-70:]
+
+
 def whole_app(scratch: Path, settle_s: float = 20.0, timeout_s: float = 600.0) -> dict:
     """The window (offscreen) and everything it starts, once its resident size stops growing."""
     home = scratch / "app-home"
@@ -158,8 +165,7 @@ def whole_app(scratch: Path, settle_s: float = 20.0, timeout_s: float = 600.0) -
         rows = []
         for p in [root] + root.children(recursive=True):
             try:
-                rows.append((" ".join(p.cmdline()[1:4])[:70] or p.name(), p.memory_info().rss / 2**20,
-                             _pss_kb(p.pid) / 1024))
+                rows.append((_label(p.cmdline()) or p.name(), p.memory_info().rss / 2**20, _pss_kb(p.pid) / 1024))
             except psutil.Error:
                 continue
         return {"processes": rows, "rss_mb": sum(r[1] for r in rows), "pss_mb": sum(r[2] for r in rows)}
