@@ -1,10 +1,12 @@
-"""PNG screenshots of the main window for the README (window.grab(), offscreen).
+"""PNG screenshots of the main window for the README (window.grab()).
 
 Indexes a tiny synthetic repository with the real services, asks one question
-so the chat tab has an answer, generates its wiki, and writes docs/screenshots/*.png.
-About two minutes.
+so the chat tab has an answer, opens a file and a code search, generates its
+wiki, and writes docs/screenshots/*.png (with ``--dark``: ``*-dark.png``, the
+system's palette switched to dark, as a desktop's dark theme does). About two minutes.
+The README's shots are taken on a real X server, the xcb plugin, as a user sees it:
 
-    python bench/screenshots.py [--out docs/screenshots]
+    xvfb-run -a -s "-screen 0 1400x900x24" env QT_QPA_PLATFORM=xcb python bench/screenshots.py [--dark]
 """
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6.QtCore import QSettings  # noqa: E402
+from PySide6.QtGui import QColor, QPalette  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,12 +41,36 @@ FILES = {
 }
 
 
+DARK = {"Window": "#2b2d30", "WindowText": "#dfe1e5", "Base": "#1e1f22", "AlternateBase": "#26282b",
+        "Text": "#dfe1e5", "Button": "#35373b", "ButtonText": "#dfe1e5", "Highlight": "#2f65ca",
+        "HighlightedText": "#ffffff", "ToolTipBase": "#35373b", "ToolTipText": "#dfe1e5",
+        "PlaceholderText": "#8c9096", "Link": "#6aa5ff", "LinkVisited": "#b48ef0", "Mid": "#4a4d52",
+        "Dark": "#1b1c1e", "Light": "#45484d", "Midlight": "#3a3d41", "Shadow": "#000000"}
+
+
+def dark_palette() -> QPalette:
+    palette = QPalette()
+    for role, colour in DARK.items():
+        palette.setColor(getattr(QPalette.ColorRole, role), QColor(colour))
+    for role in ("WindowText", "Text", "ButtonText"):
+        palette.setColor(QPalette.ColorGroup.Disabled, getattr(QPalette.ColorRole, role), QColor("#7c8287"))
+    return palette
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
+    parser.add_argument("--dark", action="store_true", help="the system's dark colour scheme; *-dark.png")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    suffix = "-dark" if args.dark else ""
+    if args.dark:   # what a desktop's dark theme hands Qt: a dark palette (Xvfb has no theme of its own)
+        app.setStyle("Fusion")
+        app.setPalette(dark_palette())
+
+    def shot(widget, name: str) -> None:
+        widget.grab().save(str(args.out / f"{name}{suffix}.png"))
     from repowiki_gui.ui.app import Gui
 
     with tempfile.TemporaryDirectory(prefix="repowiki-shots-") as tmp:
@@ -63,23 +90,31 @@ def main() -> int:
                 return 1
             window.queue_zips([zip_path])
             run_until(lambda: any(r["state"] == "indexing" for r in window.repo_model.rows()), 20)
-            window.grab().save(str(args.out / "indexing.png"))
+            shot(window, "indexing")
             if not run_until(lambda: any(r["state"] == "ready" and r["chunks"] for r in window.repo_model.rows()), 120):
                 print("indexing did not finish", file=sys.stderr)
                 return 1
             window.repo_panel.view.selectRow(0)
             window.tasks_panel.view.selectRow(0)
             run_until(lambda: False, 1.5)   # one more status poll so the bar shows idle workers
-            window.grab().save(str(args.out / "main-window.png"))
+            shot(window, "main-window")
             chat = window.chat
-            ask = getattr(chat, "ask", None)
-            if callable(ask) and hasattr(chat, "question"):
-                chat.question.setText("Where is the stock of an item increased?")
-                ask()
-                run_until(lambda: not chat.is_streaming(), 60)
-            window.tabs.setCurrentIndex(0)
-            window.grab().save(str(args.out / "chat.png"))
-            window.tasks_panel.grab().save(str(args.out / "tasks.png"))
+            chat.question.setPlainText("Where is the stock of an item increased?")
+            chat.ask()
+            run_until(lambda: not chat.is_streaming(), 60)
+            window.tabs.setCurrentWidget(chat)
+            shot(window, "chat")
+            window.set_tasks_visible(True)
+            shot(window.tasks_panel, "tasks")
+            window.set_tasks_visible(False)
+            window.tabs.setCurrentWidget(window.code_search)
+            window.code_search.query_edit.setText("restock")
+            run_until(lambda: window.code_search.result_at(0) is not None, 30)
+            shot(window, "search")
+            window.code_search.result_at(0) and window.code_search.query_edit.returnPressed.emit()
+            run_until(lambda: window.tabs.currentWidget() is window.source, 10)
+            run_until(lambda: False, 0.5)
+            shot(window, "source")
             wiki = window.wiki
             window.tabs.setCurrentWidget(wiki)
             wiki.set_repo("inventory")
@@ -97,8 +132,8 @@ def main() -> int:
                 return "done" in drawn
             run_until(diagrams_done, 30)
             run_until(lambda: False, 0.5)   # one more frame painted before the grab
-            window.grab().save(str(args.out / "wiki.png"))
-            window.repo_panel.grab().save(str(args.out / "repositories.png"))
+            shot(window, "wiki")
+            shot(window.repo_panel, "repositories")
         finally:
             window.close()
             gui.stop()

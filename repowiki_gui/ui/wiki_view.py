@@ -389,6 +389,7 @@ class WikiView(QWidget):
         self.splitter.setStretchFactor(0, 1)
         self.splitter.setStretchFactor(1, 3)
         self.splitter.setStretchFactor(2, 2)
+        self.splitter.setSizes([240, 720, 480][:self.splitter.count()])   # the page gets room before any is shown
         self.stack = QStackedWidget(self)
         self.stack.addWidget(empty)
         self.stack.addWidget(self.splitter)

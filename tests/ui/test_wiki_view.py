@@ -487,3 +487,17 @@ def test_a_section_whose_cited_code_changed_shows_the_stale_badge(qtbot, view, b
                              "[b.previousElementSibling.textContent, b.getBoundingClientRect().height > 0])")
     assert marked == [["Code", True]]
     assert "stale: the code under this section changed since the wiki was written" in page_text(qtbot, view)
+
+
+def test_the_page_has_room_beside_the_tree_in_the_window(qtbot, bridge, qsettings, placeholder_chat, tmp_path):
+    from repowiki_gui.ui.main_window import MainWindow
+
+    window = MainWindow(bridge, qsettings, chat_factory=placeholder_chat, home=tmp_path)
+    qtbot.addWidget(window)
+    window.resize(1280, 800)
+    window.show()
+    bridge.reposChanged.emit([{"name": "demo", "files": 3, "chunks": 9}])
+    window.tabs.setCurrentWidget(window.wiki)
+    window.wiki.open_page("demo", "overview.md")
+    on_screen(qtbot, window.wiki, "overview.md")
+    assert window.wiki.browser.width() > window.wiki.tree.width() > 0
